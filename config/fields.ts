@@ -1,0 +1,72 @@
+// Reusable zod field builders whose messages read as "expected ...", so that a
+// validation error prints as `enrichment:<path>: expected ..., got <value>`.
+import { z } from "zod";
+
+export const int = (min: number, max?: number) => {
+  const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
+  const message = `expected an integer ${range}`;
+  let schema = z.number({ error: message }).int({ error: message }).min(min, { error: message });
+  if (max !== undefined) schema = schema.max(max, { error: message });
+  return schema;
+};
+
+export const num = (min: number, max?: number) => {
+  const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
+  const message = `expected a number ${range}`;
+  let schema = z.number({ error: message }).min(min, { error: message });
+  if (max !== undefined) schema = schema.max(max, { error: message });
+  return schema;
+};
+
+export const port = () => int(1, 65535);
+
+export const bool = () => z.boolean({ error: "expected true or false" });
+
+export const text = (what = "a non-empty string") => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `expected one of ${values.map((v) => JSON.stringify(v)).join(", ")}` });
+
+/** A Docker image pinned by a tag other than `latest`, by a digest, or both. */
+const IMAGE_REF = /^(?<name>[a-z0-9]+(?:[._\-/:][a-z0-9]+)*?)(?::(?<tag>[\w][\w.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
+
+export function parseImageRef(ref: string): { name: string; tag?: string; digest?: string } | undefined {
+  const match = IMAGE_REF.exec(ref);
+  if (!match?.groups) return undefined;
+  const { name, tag, digest } = match.groups;
+  return { name, tag, digest };
+}
+
+export const pinnedImage = () =>
+  z.string({ error: "expected an image reference" }).refine(
+    (ref) => {
+      const parsed = parseImageRef(ref);
+      return !!parsed && (!!parsed.digest || (!!parsed.tag && parsed.tag !== "latest"));
+    },
+    { error: "expected an image pinned by a tag other than 'latest' or by '@sha256:<digest>'" },
+  );
+
+export const digestImage = () =>
+  z.string({ error: "expected an image reference" }).refine((ref) => !!parseImageRef(ref)?.digest, {
+    error: "expected an image pinned by digest ('<name>[:<tag>]@sha256:<64 hex>'): a release names exact images",
+  });
+
+export const ipv4 = () =>
+  z.string({ error: "expected an IPv4 address" }).regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, {
+    error: "expected an IPv4 address such as 127.0.0.1",
+  });
+
+export const dnsName = () =>
+  z.string({ error: "expected a DNS name" }).regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, {
+    error: "expected a DNS name such as review.example.org",
+  });
+
+/** Container resource sizing: memory in MB (the Docker provider's unit) and CPUs as a decimal. */
+export const size = (memoryMb: number, cpus: number) =>
+  z
+    .object({
+      memoryMb: int(16).default(memoryMb).describe("memory limit in MB (Docker provider unit)"),
+      cpus: num(0.05, 256).default(cpus).describe("CPU limit, as in `docker run --cpus`"),
+    })
+    .strict()
+    .prefault({});

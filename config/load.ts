@@ -1,0 +1,137 @@
+// Reads the stack's configuration once, validates it against the schema, and returns typed
+// settings plus the secrets as Pulumi secret outputs. The only module that touches Pulumi config.
+import * as pulumi from "@pulumi/pulumi";
+import { isConfigSecret } from "@pulumi/pulumi/runtime/config";
+import { z } from "zod";
+import { PROJECT, SECRET_KEYS, SecretKey, Settings, SettingsSchema } from "./schema";
+
+export interface StackConfig {
+  /** The stack name (`pulumi stack`), used for naming. */
+  stack: string;
+  settings: Settings;
+  /** Every declared secret that is set, as a Pulumi secret. */
+  secrets: Partial<Record<SecretKey, pulumi.Output<string>>>;
+  /** The derived name prefix of containers, volumes and networks. */
+  prefix: string;
+  /** Whether stateful volumes are protected (`protect` + `retainOnDelete`). */
+  protectState: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was deployed:\n` +
+        problems.map((p) => `  ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Raw stack values as Pulumi hands them to the program: `{ "<key>": value }`, secrets flagged. */
+export interface RawConfig {
+  values: Record<string, unknown>;
+  secretKeys: Set<string>;
+}
+
+export function readRawConfig(): RawConfig {
+  const all = pulumi.runtime.allConfig();
+  const values: Record<string, unknown> = {};
+  const secretKeys = new Set<string>();
+  for (const [fullKey, raw] of Object.entries(all)) {
+    const [namespace, key] = fullKey.split(":", 2);
+    if (namespace !== PROJECT || key === undefined) continue;
+    values[key] = parseValue(raw);
+    if (isConfigSecret(fullKey)) secretKeys.add(key);
+  }
+  return { values, secretKeys };
+}
+
+function parseValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+/** One line per problem: `enrichment:<path>: expected ..., got <value>`. */
+export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const key = `${PROJECT}:${issue.path.map(String).join(".")}`;
+    if (issue.code === "unrecognized_keys") {
+      for (const unknownKey of issue.keys) {
+        const full = issue.path.length ? `${key}.${unknownKey}` : `${PROJECT}:${unknownKey}`;
+        lines.push(`${full}: unknown setting (see config/schema.ts for the settings a stack may set)`);
+      }
+      continue;
+    }
+    if (issue.code === "invalid_union" || issue.code === "invalid_key" || issue.code === "invalid_element") {
+      lines.push(`${key}: ${issue.message}`);
+      continue;
+    }
+    const got = "input" in issue && issue.input !== undefined ? issue.input : valueAt(input, issue.path);
+    const message = issue.message.startsWith("expected") ? issue.message : `expected ${issue.message}`;
+    lines.push(`${key}: ${message}, got ${describe(got)}`);
+  }
+  return lines;
+}
+
+/** Validates raw values and secrets; throws one ConfigError listing every problem. */
+export function parseStackConfig(stack: string, raw: RawConfig, secretValue: (key: SecretKey) => pulumi.Output<string>): StackConfig {
+  const plain: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(raw.values)) {
+    if (key in SECRET_KEYS) {
+      if (!raw.secretKeys.has(key)) {
+        problems.push(`${PROJECT}:${key}: expected a secret, got a plain value; set it with \`pulumi config set --secret ${PROJECT}:${key}\``);
+      }
+      continue;
+    }
+    plain[key] = value;
+  }
+
+  const parsed = SettingsSchema.safeParse(plain, { reportInput: true });
+  if (!parsed.success) problems.push(...formatIssues(parsed.error.issues, plain));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+
+  const settings = parsed.data;
+  const secrets: StackConfig["secrets"] = {};
+  for (const [key, declared] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
+    if (key in raw.values) {
+      secrets[key] = secretValue(key);
+    } else if (declared.requiredWhen(settings)) {
+      problems.push(`${PROJECT}:${key}: expected a secret (${declared.description}); set it with \`pulumi config set --secret ${PROJECT}:${key}\``);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    stack,
+    settings,
+    secrets,
+    prefix: settings.namePrefix ?? stack,
+    protectState: settings.protectState ?? settings.environment === "production",
+  };
+}
+
+/** The program's entry point into configuration. */
+export function loadStackConfig(): StackConfig {
+  const config = new pulumi.Config(PROJECT);
+  return parseStackConfig(pulumi.getStack(), readRawConfig(), (key) => config.requireSecret(key));
+}

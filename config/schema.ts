@@ -1,0 +1,295 @@
+// The stack configuration schema: the single place where a stack setting is named, typed,
+// defaulted and documented. `Pulumi.<stack>.yaml` sets these under the `enrichment:` namespace;
+// nothing else in the program reads Pulumi config (see config/load.ts).
+import { z } from "zod";
+import { bool, digestImage, dnsName, int, ipv4, num, oneOf, pinnedImage, port, size, text } from "./fields";
+import { MonitoringSchema } from "./monitoring";
+import { PromotionSchema } from "./promotion";
+import { TargetsSchema } from "./targets";
+import { AGENT_CATALOG } from "../agents/catalog";
+import { APP_SERVICES, LOOPBACK_ONLY_SERVICES, PUBLISHABLE_SERVICES } from "../components/services";
+
+export const PROJECT = "enrichment";
+
+const ENVIRONMENTS = ["staging", "production"] as const;
+
+/** Images of third-party services: pinned by tag or digest, never `latest`. */
+const ImagesSchema = z
+  .object({
+    mongodb: pinnedImage().default("mongo:7.0.14"),
+    nsq: pinnedImage().default("nsqio/nsq:v1.3.0"),
+    ollama: pinnedImage().default("ollama/ollama:0.4.7"),
+    edge: pinnedImage().default("nginx:1.27.3-alpine"),
+    prometheus: pinnedImage().default("prom/prometheus:v2.55.1"),
+    alertmanager: pinnedImage().default("prom/alertmanager:v0.27.0"),
+    grafana: pinnedImage().default("grafana/grafana:11.3.1"),
+    mongodbExporter: pinnedImage().default("percona/mongodb_exporter:0.42.0"),
+    nsqExporter: pinnedImage().default("lovoo/nsq_exporter:v2.0.2"),
+    blackboxExporter: pinnedImage().default("prom/blackbox-exporter:v0.25.0"),
+    cadvisor: pinnedImage().default("gcr.io/cadvisor/cadvisor:v0.49.1"),
+    nodeExporter: pinnedImage().default("prom/node-exporter:v1.8.2"),
+    dcgmExporter: pinnedImage().default("nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04"),
+  })
+  .strict()
+  .prefault({});
+
+/**
+ * A release: the exact images of the platform's own services (by digest), the Ollama model tags
+ * and the agent catalog version. Promotion copies this block from staging to production.
+ */
+export const ReleaseSchema = z
+  .object({
+    version: text("a release name such as 2026.11.3"),
+    agentCatalogVersion: text("the agent catalog version"),
+    images: z.record(z.string(), digestImage(), { error: "expected a map of service name to image" }),
+    models: z.record(z.string(), text("an Ollama model tag such as llama3.2:3b"), {
+      error: "expected a map of model name to Ollama tag",
+    }),
+  })
+  .strict();
+
+const ResourcesSchema = z
+  .object({
+    mongodb: size(2048, 1),
+    nsqlookupd: size(128, 0.25),
+    nsqd: size(512, 0.5),
+    nsqadmin: size(128, 0.25),
+    ollama: size(16384, 4),
+    mcpServer: size(512, 0.5),
+    agent: size(512, 0.5),
+    coordinator: size(512, 0.5),
+    worker: size(1024, 1),
+    reviewApi: size(512, 0.5),
+    costApi: size(256, 0.25),
+    edge: size(256, 0.5),
+    prometheus: size(2048, 1),
+    alertmanager: size(256, 0.25),
+    grafana: size(512, 0.5),
+    exporter: size(128, 0.25),
+  })
+  .strict()
+  .prefault({});
+
+const PublishSchema = z
+  .object({
+    port: port().describe("host port"),
+    address: ipv4().optional().describe("host address to bind; defaults to exposure.bindAddress"),
+  })
+  .strict();
+
+const SettingsSchema = z
+  .object({
+    environment: oneOf(ENVIRONMENTS).describe("staging or production: decides protection defaults and production rules"),
+    namePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, { error: "expected lower-case letters, digits and dashes, starting with a letter" })
+      .optional()
+      .describe("prefix of every container, volume and network name; defaults to the stack name"),
+    protectState: bool().optional().describe("protect stateful volumes from deletion; defaults to true in production"),
+    docker: z
+      .object({
+        host: text("a Docker host URL such as unix:///var/run/docker.sock or ssh://deploy@host").default("unix:///var/run/docker.sock"),
+        sshOpts: z.array(z.string()).default([]).describe("extra ssh options when host is ssh://"),
+      })
+      .strict()
+      .prefault({}),
+    network: z
+      .object({
+        externalNetwork: text("the name of an existing Docker network").optional()
+          .describe("attach the coordinator and APIs to this existing network (e.g. gvpocr-network); never created or deleted here"),
+        privateSubnet: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { error: "expected a CIDR such as 10.42.0.0/24" }).optional(),
+      })
+      .strict()
+      .prefault({}),
+    exposure: z
+      .object({
+        bindAddress: ipv4().default("127.0.0.1").describe("host address that published ports bind to unless a publish entry says otherwise"),
+        publish: z.record(z.string(), PublishSchema).default({}).describe("service name -> host port; nothing is published unless listed"),
+      })
+      .strict()
+      .prefault({}),
+    images: ImagesSchema,
+    release: ReleaseSchema,
+    releaseHistory: z
+      .array(
+        z
+          .object({
+            release: ReleaseSchema,
+            replacedAt: text("an ISO timestamp"),
+            replacedBy: text("the release version that replaced it"),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe("releases this stack ran before, newest first; written by promote, read by rollback"),
+    canary: z
+      .object({
+        release: ReleaseSchema.pick({ version: true, images: true }).strict().describe("the candidate release's version and images"),
+        workers: int(0).default(0).describe("how many workers run the candidate"),
+        agents: z.array(z.string()).default([]).describe("agents that run the candidate"),
+      })
+      .strict()
+      .optional(),
+    resources: ResourcesSchema,
+    workers: z
+      .object({ replicas: int(1).default(1).describe("enrichment workers, each its own container") })
+      .strict()
+      .prefault({}),
+    agents: z
+      .record(
+        z.string(),
+        z
+          .object({
+            model: text().optional(),
+            fallbackModel: text().optional(),
+            image: digestImage().optional(),
+            replicas: int(1).optional(),
+            memoryMb: int(16).optional(),
+            cpus: num(0.05, 256).optional(),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe("per-stack overrides of agents/catalog.ts entries"),
+    mongodb: z
+      .object({
+        mode: oneOf(["managed", "external"]).default("managed"),
+        database: text().default("enrichment"),
+        appUser: text().default("enrichment"),
+        adminPort: port().default(27017).describe("loopback port on the Docker host where the index reconciler reaches the managed MongoDB"),
+        adminHost: text().default("127.0.0.1").describe("address the Pulumi host uses to reach adminPort (127.0.0.1 when Pulumi runs on the Docker host or through an ssh tunnel)"),
+        waitTimeoutSeconds: int(10).default(180),
+      })
+      .strict()
+      .prefault({}),
+    nsq: z
+      .object({
+        topic: text().default("enrichment"),
+      })
+      .strict()
+      .prefault({}),
+    ollama: z
+      .object({
+        gpus: text('"all", "device=0" or "none"').default("all").describe("GPU request (docker run --gpus); none for a CPU-only host"),
+        waitTimeoutSeconds: int(10).default(300),
+        pullTimeoutMinutes: int(1).default(90).describe("how long one model pull may take"),
+      })
+      .strict()
+      .prefault({}),
+    tls: z
+      .object({
+        organization: text().default("Enrichment Platform"),
+        rsaBits: int(2048).default(4096),
+        validityDays: int(1).default(730),
+        earlyRenewalDays: int(1).default(30).describe("a routine pulumi up re-issues a certificate this many days before expiry"),
+        caValidityDays: int(1).default(3650),
+        caEarlyRenewalDays: int(1).default(180),
+        dnsNames: z.array(dnsName()).min(1, { error: "expected at least one DNS name" }).describe("SANs of the edge certificate"),
+      })
+      .strict(),
+    features: z
+      .record(z.string().regex(/^ENABLE_[A-Z0-9_]+$/, { error: "expected a flag name such as ENABLE_AUTO_APPROVAL" }), bool())
+      .default({})
+      .describe("ENABLE_* feature flags passed to the services that read them"),
+    cors: z
+      .object({ allowedOrigins: z.array(z.string().url({ error: "expected an origin URL such as https://review.example.org" })).default([]) })
+      .strict()
+      .prefault({}),
+    rateLimit: z
+      .object({ requestsPerSecond: int(1).default(20), burst: int(0).default(40) })
+      .strict()
+      .prefault({}),
+    targets: TargetsSchema,
+    monitoring: MonitoringSchema,
+    promotion: PromotionSchema,
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const issue = (path: (string | number)[], message: string, input?: unknown) =>
+      ctx.addIssue({ code: "custom", path, message, input });
+
+    if (cfg.environment === "production" && cfg.workers.replicas < 2) {
+      issue(["workers", "replicas"], "expected an integer >= 2 in production", cfg.workers.replicas);
+    }
+
+    for (const [service, entry] of Object.entries(cfg.exposure.publish)) {
+      if (!PUBLISHABLE_SERVICES.includes(service)) {
+        issue(["exposure", "publish", service], `expected one of ${PUBLISHABLE_SERVICES.join(", ")}`, service);
+        continue;
+      }
+      const address = entry.address ?? cfg.exposure.bindAddress;
+      if (LOOPBACK_ONLY_SERVICES.includes(service) && !address.startsWith("127.")) {
+        issue(["exposure", "publish", service, "address"], "expected a loopback address (127.x): this service must never be reachable from outside the host", address);
+      }
+    }
+
+    const required = [...APP_SERVICES, ...AGENT_CATALOG.map((agent) => agent.name)];
+    for (const service of required) {
+      if (!cfg.release.images[service]) issue(["release", "images", service], "expected an image pinned by digest for this service", undefined);
+    }
+    for (const service of Object.keys(cfg.release.images)) {
+      if (!required.includes(service)) issue(["release", "images", service], `expected one of ${required.join(", ")}`, service);
+    }
+
+    const agentNames = AGENT_CATALOG.map((agent) => agent.name);
+    for (const name of Object.keys(cfg.agents)) {
+      if (!agentNames.includes(name)) issue(["agents", name], `expected an agent from agents/catalog.ts: ${agentNames.join(", ")}`, name);
+    }
+    for (const agent of AGENT_CATALOG) {
+      const override = cfg.agents[agent.name] ?? {};
+      if (agent.backend !== "ollama") continue;
+      const model = override.model ?? agent.model;
+      const fallback = override.fallbackModel ?? agent.fallbackModel;
+      if (!(model in cfg.release.models)) {
+        issue(["agents", agent.name, "model"], `expected a model the stack pulls (release.models: ${Object.keys(cfg.release.models).join(", ")})`, model);
+      }
+      if (fallback && !(fallback in cfg.release.models)) {
+        issue(["agents", agent.name, "fallbackModel"], `expected a model the stack pulls (release.models: ${Object.keys(cfg.release.models).join(", ")})`, fallback);
+      }
+    }
+
+    if (cfg.canary) {
+      if (cfg.canary.workers > cfg.workers.replicas) {
+        issue(["canary", "workers"], `expected at most workers.replicas (${cfg.workers.replicas})`, cfg.canary.workers);
+      }
+      for (const name of cfg.canary.agents) {
+        if (!agentNames.includes(name)) issue(["canary", "agents"], `expected agent names from agents/catalog.ts: ${agentNames.join(", ")}`, name);
+      }
+      for (const service of Object.keys(cfg.canary.release.images)) {
+        if (!required.includes(service)) issue(["canary", "release", "images", service], `expected one of ${required.join(", ")}`, service);
+      }
+    }
+  });
+
+/**
+ * Secrets are their own top-level keys, always set with `pulumi config set --secret`. Each says
+ * when it is required; the program reads them only as Pulumi secrets.
+ */
+export const SECRET_KEYS = {
+  anthropicApiKey: {
+    description: "Anthropic API key for context-agent",
+    requiredWhen: (_cfg: Settings) => true,
+  },
+  mongodbExternalUri: {
+    description: "connection URI of an external MongoDB (mongodb.mode: external)",
+    requiredWhen: (cfg: Settings) => cfg.mongodb.mode === "external",
+  },
+  slackWebhookUrl: {
+    description: "Slack incoming-webhook URL for Alertmanager",
+    requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.slack.enabled,
+  },
+  pagerdutyRoutingKey: {
+    description: "PagerDuty Events v2 routing key for critical alerts",
+    requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.pagerduty.enabled,
+  },
+  smtpPassword: {
+    description: "SMTP password for Alertmanager e-mail",
+    requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.email.enabled && !!cfg.monitoring.alerting.email.authUsername,
+  },
+} as const satisfies Record<string, { description: string; requiredWhen: (cfg: Settings) => boolean }>;
+
+export type SecretKey = keyof typeof SECRET_KEYS;
+export const SettingsInputSchema = SettingsSchema;
+export type Settings = z.output<typeof SettingsSchema>;
+export type Release = z.output<typeof ReleaseSchema>;
+export { SettingsSchema };
