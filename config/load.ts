@@ -1,9 +1,12 @@
 // Reads the stack's configuration once, validates it against the schema, and returns typed
 // settings plus the secrets as Pulumi secret outputs. The only module that touches Pulumi config.
 import * as pulumi from "@pulumi/pulumi";
-import { isConfigSecret } from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { PROJECT, SECRET_KEYS, SecretKey, Settings, SettingsSchema } from "./schema";
+
+// Which keys Pulumi marked secret is an internal of the SDK (not in its typings).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
 export interface StackConfig {
   /** The stack name (`pulumi stack`), used for naming. */

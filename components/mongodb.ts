@@ -1,0 +1,122 @@
+// MongoDB: a managed container with auth, a protected data volume and generated root and
+// application passwords, or an external MongoDB whose URI is a stack secret.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformNetwork } from "./network";
+import { PlatformContext, ServiceContainer } from "./serviceContainer";
+import { PORTS } from "./services";
+
+export interface MongoDatabaseArgs {
+  context: PlatformContext;
+  network: PlatformNetwork;
+  mode: "managed" | "external";
+  database: string;
+  appUser: string;
+  image: string;
+  memoryMb: number;
+  cpus: number;
+  waitTimeoutSeconds: number;
+  /** Managed mode: generated passwords (Pulumi secrets). */
+  rootPassword?: pulumi.Input<string>;
+  appPassword?: pulumi.Input<string>;
+  /** Managed mode: the loopback host port the index reconciler connects through. */
+  adminPublish?: { address: string; port: number };
+  /** Address the Pulumi host uses to reach the admin port. */
+  adminHost: string;
+  /** External mode: the URI (a Pulumi secret). */
+  externalUri?: pulumi.Input<string>;
+}
+
+const SECRETS_DIR = "/run/secrets";
+
+/** Creates the application user from a password file, so the init script holds no secret. */
+export function appUserInitScript(database: string, appUser: string): string {
+  return [
+    "// Runs once, on an empty data volume (docker-entrypoint-initdb.d).",
+    `const password = fs.readFileSync("${SECRETS_DIR}/mongodb-app-password", "utf8").trim();`,
+    `db.getSiblingDB(${JSON.stringify(database)}).createUser({`,
+    `  user: ${JSON.stringify(appUser)},`,
+    "  pwd: password,",
+    `  roles: [{ role: "readWrite", db: ${JSON.stringify(database)} }, { role: "dbAdmin", db: ${JSON.stringify(database)} }],`,
+    "});",
+    "",
+  ].join("\n");
+}
+
+export class MongoDatabase extends pulumi.ComponentResource {
+  /** URI for services on the private network; a Pulumi secret. */
+  readonly connectionUri: pulumi.Output<string>;
+  /** URI the Pulumi host uses (index reconciler); a Pulumi secret. */
+  readonly adminUri: pulumi.Output<string>;
+  readonly database: string;
+  /** The managed container (wait for it to be healthy), or undefined for an external MongoDB. */
+  readonly server?: ServiceContainer;
+  readonly dataVolume?: docker.Volume;
+
+  constructor(name: string, args: MongoDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enrichment:data:MongoDatabase", name, {}, opts);
+    this.database = args.database;
+
+    if (args.mode === "external") {
+      if (!args.externalUri) throw new Error("MongoDatabase: external mode needs externalUri (enrichment:mongodbExternalUri)");
+      this.connectionUri = pulumi.secret(args.externalUri);
+      this.adminUri = this.connectionUri;
+      this.registerOutputs({});
+      return;
+    }
+
+    if (!args.rootPassword || !args.appPassword) throw new Error("MongoDatabase: managed mode needs rootPassword and appPassword");
+    if (!args.adminPublish) {
+      throw new Error("MongoDatabase: managed mode needs a loopback port for the index reconciler: set enrichment:exposure.publish.mongodb");
+    }
+
+    const { context } = args;
+    this.dataVolume = new docker.Volume(
+      "mongodb-data",
+      { name: `${context.prefix}-mongodb-data`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
+      { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
+    );
+
+    this.server = new ServiceContainer(
+      "mongodb",
+      {
+        context,
+        network: args.network,
+        service: "mongodb",
+        group: "data",
+        image: args.image,
+        command: ["--auth", "--bind_ip_all"],
+        env: { MONGO_INITDB_ROOT_USERNAME: "root", MONGO_INITDB_DATABASE: args.database },
+        secretFiles: [
+          { path: `${SECRETS_DIR}/mongodb-root-password`, content: args.rootPassword, envVar: "MONGO_INITDB_ROOT_PASSWORD_FILE" },
+          { path: `${SECRETS_DIR}/mongodb-app-password`, content: args.appPassword },
+        ],
+        files: [{ path: "/docker-entrypoint-initdb.d/10-app-user.js", content: appUserInitScript(args.database, args.appUser) }],
+        healthcheck: {
+          test: ["CMD", "mongosh", "--quiet", "--norc", "--eval", "quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)"],
+          intervalSeconds: 10,
+          timeoutSeconds: 10,
+          retries: 6,
+          startPeriodSeconds: 40,
+        },
+        waitTimeoutSeconds: args.waitTimeoutSeconds,
+        memoryMb: args.memoryMb,
+        cpus: args.cpus,
+        ports: [{ internal: PORTS.mongodb, external: args.adminPublish.port, address: args.adminPublish.address }],
+        volumes: [{ volume: this.dataVolume, containerPath: "/data/db" }],
+      },
+      { parent: this },
+    );
+
+    const user = encodeURIComponent(args.appUser);
+    const db = encodeURIComponent(args.database);
+    this.connectionUri = pulumi.secret(
+      pulumi.interpolate`mongodb://${user}:${args.appPassword}@mongodb:${PORTS.mongodb}/${db}?authSource=${db}`,
+    );
+    this.adminUri = pulumi.secret(
+      pulumi.interpolate`mongodb://${user}:${args.appPassword}@${args.adminHost}:${args.adminPublish.port}/${db}?authSource=${db}&directConnection=true`,
+    );
+
+    this.registerOutputs({});
+  }
+}

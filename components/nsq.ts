@@ -1,0 +1,112 @@
+// NSQ: nsqlookupd, nsqd and nsqadmin, and the enrichment topic created once nsqd is healthy.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { dockerEnvironment, dockerExec } from "./dockerCommand";
+import type { PlatformNetwork } from "./network";
+import { PlatformContext, ServiceContainer } from "./serviceContainer";
+import { PORTS } from "./services";
+
+type Size = { memoryMb: number; cpus: number };
+
+export interface NsqArgs {
+  context: PlatformContext;
+  network: PlatformNetwork;
+  image: string;
+  topic: string;
+  sizes: { nsqlookupd: Size; nsqd: Size; nsqadmin: Size };
+  /** Published host ports by service (loopback only; validated by the config schema). */
+  publish: Partial<Record<"nsqlookupd" | "nsqd" | "nsqadmin", { address: string; port: number }>>;
+}
+
+/** The nsq image is busybox-based: wget, not curl. */
+const httpPing = (port: number) => ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/ping`];
+
+export class Nsq extends pulumi.ComponentResource {
+  readonly lookupd: ServiceContainer;
+  readonly nsqd: ServiceContainer;
+  readonly admin: ServiceContainer;
+  readonly topic: command.local.Command;
+  /** `nsqd:4150`, for producers. */
+  readonly nsqdTcpAddress = `nsqd:${PORTS.nsqdTcp}`;
+  /** `nsqlookupd:4161`, for consumers. */
+  readonly lookupdHttpAddress = `nsqlookupd:${PORTS.nsqlookupdHttp}`;
+  readonly topicName: string;
+
+  constructor(name: string, args: NsqArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enrichment:data:Nsq", name, {}, opts);
+    const { context, network, image, sizes, publish } = args;
+    if (!/^[.a-zA-Z0-9_-]{1,64}(#ephemeral)?$/.test(args.topic)) throw new Error(`Nsq: topic "${args.topic}" is not a valid NSQ topic name`);
+    this.topicName = args.topic;
+    const ports = (service: keyof NsqArgs["publish"], internal: number) =>
+      publish[service] ? [{ internal, external: publish[service]!.port, address: publish[service]!.address }] : [];
+
+    this.lookupd = new ServiceContainer(
+      "nsqlookupd",
+      {
+        context,
+        network,
+        service: "nsqlookupd",
+        group: "data",
+        image,
+        command: ["/nsqlookupd"],
+        healthcheck: { test: httpPing(PORTS.nsqlookupdHttp) },
+        waitTimeoutSeconds: 60,
+        ...sizes.nsqlookupd,
+        ports: ports("nsqlookupd", PORTS.nsqlookupdHttp),
+      },
+      { parent: this },
+    );
+
+    this.nsqd = new ServiceContainer(
+      "nsqd",
+      {
+        context,
+        network,
+        service: "nsqd",
+        group: "data",
+        image,
+        command: ["/nsqd", `--lookupd-tcp-address=nsqlookupd:${PORTS.nsqlookupdTcp}`, "--broadcast-address=nsqd", "--data-path=/data"],
+        healthcheck: { test: httpPing(PORTS.nsqdHttp) },
+        waitTimeoutSeconds: 60,
+        ...sizes.nsqd,
+        ports: ports("nsqd", PORTS.nsqdHttp),
+        dependsOn: [this.lookupd],
+      },
+      { parent: this },
+    );
+
+    this.admin = new ServiceContainer(
+      "nsqadmin",
+      {
+        context,
+        network,
+        service: "nsqadmin",
+        group: "data",
+        image,
+        command: ["/nsqadmin", `--lookupd-http-address=nsqlookupd:${PORTS.nsqlookupdHttp}`],
+        healthcheck: { test: httpPing(PORTS.nsqadmin) },
+        waitTimeoutSeconds: 60,
+        ...sizes.nsqadmin,
+        ports: ports("nsqadmin", PORTS.nsqadmin),
+        dependsOn: [this.lookupd],
+      },
+      { parent: this },
+    );
+
+    // Topic creation is idempotent in nsqd. Deleting the resource leaves the topic (and any
+    // queued messages) in place: the program never deletes data.
+    this.topic = new command.local.Command(
+      `topic-${args.topic}`,
+      {
+        create: dockerExec(this.nsqd.containerName, [
+          "wget", "-q", "-O", "/dev/null", "--post-data=", `http://127.0.0.1:${PORTS.nsqdHttp}/topic/create?topic=${args.topic}`,
+        ]),
+        environment: dockerEnvironment(context.dockerHost),
+        triggers: [args.topic],
+      },
+      { parent: this, dependsOn: [this.nsqd] },
+    );
+
+    this.registerOutputs({ topic: args.topic });
+  }
+}
