@@ -1,0 +1,183 @@
+// Evaluates the Pulumi program for one stack under Pulumi's mock runtime and records every
+// resource registration as the engine would receive it. One evaluation per process: the Pulumi
+// runtime is process-global (use synthesize() from ./index to evaluate from a test).
+import * as path from "node:path";
+import { PROJECT, SECRET_KEYS, SettingsSchema } from "../config/schema";
+import { readStackFile, SECRET_PLACEHOLDER } from "../config/stackFile";
+import { SynthMocks } from "./mocks";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+export interface EvaluateOptions {
+  stack: string;
+  /** A stack file to evaluate instead of `Pulumi.<stack>.yaml`. */
+  configFile?: string;
+  /** Values merged over the stack file's (objects merged deeply), for tests and benchmarks. */
+  overrides?: Record<string, unknown>;
+  /** Evaluate as `pulumi preview` does (unknown outputs stay unknown). */
+  preview?: boolean;
+}
+
+/** One registration, as the engine receives it. Secret values are the string "[secret]". */
+export interface ResourceRecord {
+  urn: string;
+  type: string;
+  name: string;
+  parent: string | null;
+  dependsOn: string[];
+  inputs: Record<string, unknown>;
+  protect: boolean;
+  /** Below: what the contract of resources.json leaves out, for tests. */
+  custom: boolean;
+  provider: string | null;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
+  additionalSecretOutputs: string[];
+  /** Dotted paths of inputs that were secret, e.g. `uploads.0.content`. */
+  secretPaths: string[];
+}
+
+export interface Evaluation {
+  stack: string;
+  records: ResourceRecord[];
+  outputs: Record<string, unknown>;
+  /** Things the synth substituted (placeholders for secrets not in the file). */
+  notices: string[];
+}
+
+export const SECRET_MARK = "[secret]";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Replaces secrets with SECRET_MARK, resource references with their URN; collects secret paths. */
+export function scrub(value: unknown, at: string, secretPaths: string[]): unknown {
+  if (value === UNKNOWN) return "[unknown]";
+  if (Array.isArray(value)) return value.map((item, i) => scrub(item, at ? `${at}.${i}` : String(i), secretPaths));
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) {
+      secretPaths.push(at);
+      return SECRET_MARK;
+    }
+    if (obj[SIG_KEY] === RESOURCE_SIG) return obj.urn;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(obj)) {
+      if (key === "__provider" && typeof item === "string") {
+        // The serialized dynamic provider: keep its size and a hash, not kilobytes of code.
+        out[key] = `[serialized dynamic provider, ${item.length} bytes]`;
+        continue;
+      }
+      out[key] = scrub(item, at ? `${at}.${key}` : key, secretPaths);
+    }
+    return out;
+  }
+  return value;
+}
+
+function mergeDeep(base: unknown, over: unknown): unknown {
+  if (over && typeof over === "object" && !Array.isArray(over) && base && typeof base === "object" && !Array.isArray(base)) {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+    for (const [key, value] of Object.entries(over)) out[key] = mergeDeep(out[key], value);
+    return out;
+  }
+  return over;
+}
+
+/** Puts the stack's config where Pulumi's language host would: the environment. */
+function installConfig(options: EvaluateOptions): string[] {
+  const file = readStackFile(options.configFile ?? path.join(REPO_ROOT, `Pulumi.${options.stack}.yaml`));
+  const values: Record<string, unknown> = { ...file.raw.values };
+  for (const [key, value] of Object.entries(options.overrides ?? {})) values[key] = mergeDeep(values[key], value);
+  const secretKeys = new Set(file.raw.secretKeys);
+  const notices: string[] = [];
+  // Placeholders only for the secrets this configuration requires; if the settings do not parse,
+  // the program reports that itself.
+  const plain = Object.fromEntries(Object.entries(values).filter(([key]) => !(key in SECRET_KEYS)));
+  const parsed = SettingsSchema.safeParse(plain);
+  for (const [key, declared] of Object.entries(SECRET_KEYS)) {
+    if (!(key in values) && parsed.success && declared.requiredWhen(parsed.data)) {
+      values[key] = SECRET_PLACEHOLDER(key);
+      secretKeys.add(key);
+      notices.push(`${PROJECT}:${key} is not set in the stack file; the synth uses a placeholder (pulumi up needs \`pulumi config set --secret ${PROJECT}:${key}\`)`);
+    }
+  }
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) env[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  process.env.PULUMI_CONFIG = JSON.stringify(env);
+  process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify([...secretKeys].map((key) => `${PROJECT}:${key}`));
+  return notices;
+}
+
+interface RawRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProvider(): string;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
+  const notices = installConfig(options);
+  // Imported only now: the SDK reads its config from the environment set above.
+  const pulumi = await import("@pulumi/pulumi");
+  const settings = await import("@pulumi/pulumi/runtime/settings");
+  await pulumi.runtime.setMocks(new SynthMocks(), PROJECT, options.stack, options.preview ?? false);
+
+  const monitor = settings.getMonitor() as unknown as {
+    newUrn(parent: string, type: string, name: string): string;
+    registerResource(req: RawRequest, cb: (err: unknown, resp: unknown) => void): void;
+  };
+  const records: ResourceRecord[] = [];
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const dependsOn = new Set(req.getDependenciesList());
+    req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => dependsOn.add(urn)));
+    const secretPaths: string[] = [];
+    const inputs = scrub(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
+    const provider = req.getProvider();
+    records.push({
+      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent() || null,
+      dependsOn: [...dependsOn].filter(Boolean).sort(),
+      inputs,
+      protect: req.getProtect() === true,
+      custom: req.getCustom(),
+      provider: provider ? provider.split("::").slice(0, -1).join("::") : null,
+      retainOnDelete: req.getRetainondelete() === true,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      ignoreChanges: req.getIgnorechangesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      secretPaths,
+    });
+    original(req, callback);
+  };
+
+  const program = (await import(path.join(REPO_ROOT, "index.ts"))) as Record<string, unknown>;
+  await settings.waitForRPCs();
+
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(program)) {
+    if (key === "default" || key === "__esModule") continue;
+    const output = pulumi.output(value);
+    const [resolved, secret] = await Promise.all([
+      new Promise((resolve) => output.apply((v) => resolve(v))),
+      (output as unknown as { isSecret: Promise<boolean> }).isSecret,
+    ]);
+    outputs[key] = secret ? SECRET_MARK : resolved;
+  }
+  await settings.waitForRPCs();
+  return { stack: options.stack, records, outputs, notices };
+}

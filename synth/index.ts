@@ -1,0 +1,80 @@
+// Evaluates a stack in a child process (the Pulumi runtime is process-global) and returns the
+// records, so tests can evaluate several stacks and configs from one file.
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
+
+export type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
+
+const REPO_ROOT = path.resolve(__dirname, "..");
+const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
+
+export class SynthError extends Error {}
+
+export function synthesize(options: EvaluateOptions): Promise<Evaluation> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      TSX,
+      [path.join(__dirname, "child.ts"), JSON.stringify(options)],
+      { cwd: REPO_ROOT, maxBuffer: 512 * 1024 * 1024, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        let parsed: { ok: boolean; evaluation?: Evaluation; message?: string };
+        try {
+          parsed = JSON.parse(stdout);
+        } catch {
+          reject(new SynthError(`synth child failed: ${error?.message ?? ""}\n${stderr}`));
+          return;
+        }
+        if (parsed.ok && parsed.evaluation) resolve(parsed.evaluation);
+        else reject(new SynthError(parsed.message ?? "synth failed"));
+      },
+    );
+  });
+}
+
+/** Small queries over records, shared by tests. */
+export class Graph {
+  constructor(readonly records: ResourceRecord[]) {}
+
+  ofType(type: string): ResourceRecord[] {
+    return this.records.filter((r) => r.type === type);
+  }
+
+  byName(type: string, name: string): ResourceRecord {
+    const found = this.records.find((r) => r.type === type && r.name === name);
+    if (!found) throw new Error(`no ${type} named ${name}; have: ${this.ofType(type).map((r) => r.name).join(", ")}`);
+    return found;
+  }
+
+  byUrn(urn: string): ResourceRecord | undefined {
+    return this.records.find((r) => r.urn === urn);
+  }
+
+  /** Every URN the resource waits for, directly or through what it waits for and its parents. */
+  transitiveDependencies(urn: string): Set<string> {
+    const seen = new Set<string>();
+    const visit = (u: string) => {
+      const record = this.byUrn(u);
+      if (!record) return;
+      const next = [...record.dependsOn];
+      for (const dep of next) {
+        // Waiting on a component means waiting on all its children.
+        for (const child of this.descendants(dep)) next.push(child);
+      }
+      for (const dep of next) {
+        if (seen.has(dep)) continue;
+        seen.add(dep);
+        visit(dep);
+      }
+      if (record.parent) visit(record.parent);
+    };
+    visit(urn);
+    return seen;
+  }
+
+  descendants(urn: string): string[] {
+    const out: string[] = [];
+    for (const record of this.records) if (record.parent === urn) out.push(record.urn, ...this.descendants(record.urn));
+    return out;
+  }
+}
