@@ -4,6 +4,7 @@
 import * as path from "node:path";
 import { PROJECT, SECRET_KEYS, SettingsSchema } from "../config/schema";
 import { readStackFile, SECRET_PLACEHOLDER } from "../config/stackFile";
+import type * as Pulumi from "@pulumi/pulumi";
 import { SynthMocks } from "./mocks";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -131,7 +132,11 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const notices = installConfig(options);
   // Imported only now: the SDK reads its config from the environment set above.
   const pulumi = await import("@pulumi/pulumi");
-  const settings = await import("@pulumi/pulumi/runtime/settings");
+  // waitForRPCs is internal to the SDK (not in its typings).
+  const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as {
+    getMonitor(): unknown;
+    waitForRPCs(): Promise<void>;
+  };
   await pulumi.runtime.setMocks(new SynthMocks(), PROJECT, options.stack, options.preview ?? false);
 
   const monitor = settings.getMonitor() as unknown as {
@@ -171,9 +176,9 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     if (key === "default" || key === "__esModule") continue;
-    const output = pulumi.output(value);
+    const output = pulumi.output(value) as Pulumi.Output<unknown>;
     const [resolved, secret] = await Promise.all([
-      new Promise((resolve) => output.apply((v) => resolve(v))),
+      new Promise((resolve) => output.apply((v: unknown) => resolve(v))),
       (output as unknown as { isSecret: Promise<boolean> }).isSecret,
     ]);
     outputs[key] = secret ? SECRET_MARK : resolved;
