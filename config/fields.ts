@@ -70,3 +70,7 @@ export const size = (memoryMb: number, cpus: number) =>
     })
     .strict()
     .prefault({});
+
+/** An http(s) URL; `what` completes "expected ...". */
+export const httpUrl = (what: string) =>
+  z.string({ error: `expected ${what}` }).regex(/^https?:\/\/[^\s/:]+(:\d+)?(\/\S*)?$/, { error: `expected ${what}` });

@@ -84,7 +84,13 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string
       }
       continue;
     }
-    if (issue.code === "invalid_union" || issue.code === "invalid_key" || issue.code === "invalid_element") {
+    if (issue.code === "invalid_key" || issue.code === "invalid_element") {
+      // A record key or map element failed its own schema: report that schema's message.
+      const inner = issue.issues.map((i) => i.message).join("; ");
+      lines.push(`${key}: ${inner}, got ${describe(issue.code === "invalid_key" ? issue.path[issue.path.length - 1] : issue.input)}`);
+      continue;
+    }
+    if (issue.code === "invalid_union") {
       lines.push(`${key}: ${issue.message}`);
       continue;
     }

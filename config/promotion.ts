@@ -1,11 +1,11 @@
 // Stack settings of release promotion (scripts/promote.ts): where the gates read metrics and
 // how they sample. The gate thresholds themselves are the stack's `targets`.
 import { z } from "zod";
-import { int } from "./fields";
+import { httpUrl, int } from "./fields";
 
 export const PromotionSchema = z
   .object({
-    prometheusUrl: z.string().url({ error: "expected the URL of this stack's Prometheus, such as http://127.0.0.1:9090" }).optional(),
+    prometheusUrl: httpUrl("the URL of this stack's Prometheus, such as http://127.0.0.1:9090").optional(),
     soakMinutes: int(0).default(60).describe("minimum time since the release reached this stack before it may be promoted"),
     samples: z
       .object({

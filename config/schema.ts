@@ -2,7 +2,7 @@
 // defaulted and documented. `Pulumi.<stack>.yaml` sets these under the `enrichment:` namespace;
 // nothing else in the program reads Pulumi config (see config/load.ts).
 import { z } from "zod";
-import { bool, digestImage, dnsName, int, ipv4, num, oneOf, pinnedImage, port, size, text } from "./fields";
+import { bool, digestImage, dnsName, httpUrl, int, ipv4, num, oneOf, pinnedImage, port, size, text } from "./fields";
 import { MonitoringSchema } from "./monitoring";
 import { PromotionSchema } from "./promotion";
 import { TargetsSchema } from "./targets";
@@ -192,7 +192,7 @@ const SettingsSchema = z
       .default({})
       .describe("ENABLE_* feature flags passed to the services that read them"),
     cors: z
-      .object({ allowedOrigins: z.array(z.string().url({ error: "expected an origin URL such as https://review.example.org" })).default([]) })
+      .object({ allowedOrigins: z.array(httpUrl("an origin URL such as https://review.example.org")).default([]) })
       .strict()
       .prefault({}),
     rateLimit: z
@@ -221,6 +221,19 @@ const SettingsSchema = z
       if (LOOPBACK_ONLY_SERVICES.includes(service) && !address.startsWith("127.")) {
         issue(["exposure", "publish", service, "address"], "expected a loopback address (127.x): this service must never be reachable from outside the host", address);
       }
+    }
+
+    if (cfg.mongodb.mode === "managed" && !cfg.exposure.publish.mongodb) {
+      issue(["exposure", "publish", "mongodb"], "expected a loopback port (e.g. { port: 27017, address: 127.0.0.1 }) for the index reconciler to reach the managed MongoDB", undefined);
+    }
+    if (cfg.tls.earlyRenewalDays >= cfg.tls.validityDays) {
+      issue(["tls", "earlyRenewalDays"], `expected fewer days than tls.validityDays (${cfg.tls.validityDays})`, cfg.tls.earlyRenewalDays);
+    }
+    if (cfg.tls.caEarlyRenewalDays >= cfg.tls.caValidityDays) {
+      issue(["tls", "caEarlyRenewalDays"], `expected fewer days than tls.caValidityDays (${cfg.tls.caValidityDays})`, cfg.tls.caEarlyRenewalDays);
+    }
+    if (cfg.tls.caValidityDays < cfg.tls.validityDays) {
+      issue(["tls", "caValidityDays"], `expected at least tls.validityDays (${cfg.tls.validityDays})`, cfg.tls.caValidityDays);
     }
 
     const required = [...APP_SERVICES, ...AGENT_CATALOG.map((agent) => agent.name)];
