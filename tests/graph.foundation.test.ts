@@ -1,0 +1,199 @@
+// Each stack evaluated under Pulumi's mock runtime; the registered graph asserted.
+import { createHash } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { GENERATED_SECRETS } from "../components/secrets";
+import { Evaluation, Graph, ResourceRecord, synthesize } from "../synth";
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+const VOLUME = "docker:index/volume:Volume";
+const COMMAND = "command:local:Command";
+
+const label = (record: ResourceRecord, name: string) =>
+  (record.inputs.labels as { label: string; value: string }[] | undefined)?.find((l) => l.label === `org.enrichment.${name}`)?.value;
+
+const stacks: Record<string, { evaluation: Evaluation; graph: Graph }> = {};
+
+beforeAll(async () => {
+  const [staging, production] = await Promise.all([synthesize({ stack: "staging" }), synthesize({ stack: "production" })]);
+  stacks.staging = { evaluation: staging, graph: new Graph(staging.records) };
+  stacks.production = { evaluation: production, graph: new Graph(production.records) };
+});
+
+describe.each(["staging", "production"])("%s graph", (stack) => {
+  const graph = () => stacks[stack].graph;
+  const containers = () => graph().ofType(CONTAINER);
+
+  it("has every foundation service", () => {
+    const services = containers().map((c) => label(c, "service"));
+    for (const service of ["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama"]) expect(services).toContain(service);
+  });
+
+  it("every container is hardened: healthcheck + wait, restart, limits, log rotation, private network alias", () => {
+    expect(containers().length).toBeGreaterThan(0);
+    for (const container of containers()) {
+      const inputs = container.inputs as Record<string, any>;
+      const where = `${container.name}`;
+      expect(inputs.healthcheck?.tests?.length, where).toBeGreaterThan(1);
+      expect(inputs.wait, where).toBe(true);
+      expect(inputs.waitTimeout, where).toBeGreaterThan(0);
+      expect(inputs.restart, where).toBe("unless-stopped");
+      expect(inputs.memory, where).toBeGreaterThanOrEqual(16);
+      expect(Number(inputs.cpus), where).toBeGreaterThan(0);
+      expect(inputs.logDriver, where).toBe("json-file");
+      expect(inputs.logOpts, where).toMatchObject({ "max-size": expect.any(String), "max-file": expect.any(String) });
+      const service = label(container, "service");
+      expect(inputs.networksAdvanced, where).toContainEqual({ name: `${stack}-private`, aliases: [service] });
+      expect(inputs.name, where).toBe(`${stack}-${service}`);
+      // A fixed name and host port must not collide when the container is replaced.
+      expect(container.deleteBeforeReplace, where).toBe(true);
+      expect(label(container, "stack"), where).toBe(stack);
+    }
+  });
+
+  it("every container runs a pinned image resource", () => {
+    for (const container of containers()) {
+      const imageUrn = container.dependsOn.find((urn) => urn.includes(IMAGE));
+      expect(imageUrn, container.name).toBeDefined();
+      const image = graph().byUrn(imageUrn!)!;
+      const ref = String(image.inputs.name);
+      expect(ref).toMatch(/(:[\w][\w.-]*|@sha256:[a-f0-9]{64})$/);
+      expect(ref).not.toMatch(/:latest$/);
+      expect(image.inputs.keepLocally).toBe(true);
+    }
+  });
+
+  it("the private network is internal; egress is joined only by what needs the outside", () => {
+    const privateNet = graph().byName("docker:index/network:Network", "private");
+    expect(privateNet.inputs.internal).toBe(true);
+    const published = graph().byName("docker:index/network:Network", "published");
+    expect(published.inputs.options).toEqual({ "com.docker.network.bridge.enable_ip_masquerade": "false" });
+    const onEgress = containers()
+      .filter((c) => (c.inputs.networksAdvanced as { name: string }[]).some((n) => n.name === `${stack}-egress`))
+      .map((c) => label(c, "service"));
+    expect(onEgress).toContain("ollama");
+    for (const service of ["mongodb", "nsqd", "nsqlookupd", "nsqadmin"]) expect(onEgress).not.toContain(service);
+  });
+
+  it("Ollama holds the GPU, and the provider's gpus read-back is ignored", () => {
+    const ollama = graph().byName(CONTAINER, "ollama");
+    expect(ollama.inputs.gpus).toBe("all");
+    expect(ollama.ignoreChanges).toContain("gpus");
+    for (const container of containers()) if (container.name !== "ollama") expect(container.inputs.gpus, container.name).toBeUndefined();
+  });
+
+  it("each model pull waits for a healthy Ollama and re-pulls when its tag changes", () => {
+    const pulls = graph().ofType(COMMAND).filter((c) => c.name.startsWith("pull-"));
+    expect(pulls.map((p) => p.name).sort()).toEqual(["pull-llama3.2", "pull-mixtral"]);
+    const ollama = graph().byName(CONTAINER, "ollama");
+    for (const pull of pulls) {
+      expect(pull.dependsOn).toContain(ollama.urn);
+      expect(ollama.inputs.wait).toBe(true);
+      const tag = (pull.inputs.triggers as string[])[0];
+      expect(pull.inputs.create).toBe(`docker exec ${stack}-ollama ollama pull ${tag}`);
+      expect(pull.inputs.delete).toContain(`ollama rm ${tag}`);
+    }
+  });
+
+  it("nothing outside the model plane (but the agents that use a model) waits for a pull", () => {
+    const pullUrns = new Set(graph().ofType(COMMAND).filter((c) => c.name.startsWith("pull-")).map((c) => c.urn));
+    for (const record of graph().records) {
+      if (pullUrns.has(record.urn)) continue;
+      const agent = record.type === CONTAINER && /-agent(-\d+)?$/.test(String(label(record, "service")));
+      if (agent || record.type.startsWith("enrichment:model:") || record.urn.includes("enrichment:model:Ollama$")) continue;
+      if (record.type.includes("Agent") || record.urn.includes("Agent$")) continue;
+      const waits = [...graph().transitiveDependencies(record.urn)].filter((urn) => pullUrns.has(urn));
+      expect(waits, `${record.type} ${record.name} waits for ${waits.join(", ")}`).toEqual([]);
+    }
+  });
+
+  it("the NSQ topic is created once nsqd is healthy", () => {
+    const topic = graph().byName(COMMAND, "topic-enrichment");
+    expect(topic.dependsOn).toContain(graph().byName(CONTAINER, "nsqd").urn);
+    expect(topic.inputs.create).toContain("/topic/create?topic=enrichment");
+    expect(topic.inputs.delete).toBeUndefined();
+  });
+
+  it("nsqd is wired to nsqlookupd as the spec says", () => {
+    const nsqd = graph().byName(CONTAINER, "nsqd");
+    expect(nsqd.inputs.command).toEqual(expect.arrayContaining(["--lookupd-tcp-address=nsqlookupd:4160", "--broadcast-address=nsqd"]));
+  });
+
+  it("MongoDB runs with auth and gets its passwords as secret files", () => {
+    const mongodb = graph().byName(CONTAINER, "mongodb");
+    expect(mongodb.inputs.command).toContain("--auth");
+    expect(mongodb.inputs.envs).toContain("MONGO_INITDB_ROOT_PASSWORD_FILE=/run/secrets/mongodb-root-password");
+    const uploads = mongodb.inputs.uploads as { file: string; content: string }[];
+    for (const file of ["/run/secrets/mongodb-root-password", "/run/secrets/mongodb-app-password"]) {
+      const index = uploads.findIndex((u) => u.file === file);
+      expect(index, file).toBeGreaterThanOrEqual(0);
+      expect(mongodb.secretPaths).toContain(`uploads.${index}.content`);
+    }
+    expect(JSON.stringify(mongodb.inputs.envs)).not.toMatch(/PASSWORD=/);
+  });
+
+  it("no generated secret appears in any plain input", () => {
+    // The mocks derive each password from its name; search for every one of them in clear.
+    const clear = GENERATED_SECRETS.map((s) => createHash("sha256").update(`password:${s.name}`).digest("hex").slice(0, 24));
+    const everything = JSON.stringify(graph().records.map((r) => r.inputs));
+    for (const value of clear) expect(everything).not.toContain(value);
+    for (const password of graph().ofType("random:index/randomPassword:RandomPassword")) {
+      expect(password.inputs.length).toBeGreaterThanOrEqual(32);
+      expect(password.additionalSecretOutputs).toContain("result");
+    }
+  });
+
+  it("the edge certificate is RSA 4096, valid 730 days, renewed early, with the configured SANs", () => {
+    const key = graph().byName("tls:index/privateKey:PrivateKey", "edge-key");
+    expect(key.inputs).toMatchObject({ algorithm: "RSA", rsaBits: 4096 });
+    const cert = graph().byName("tls:index/locallySignedCert:LocallySignedCert", "edge-cert");
+    expect(cert.inputs.validityPeriodHours).toBe(730 * 24);
+    expect(cert.inputs.earlyRenewalHours).toBeGreaterThan(0);
+    expect(cert.secretPaths).toContain("caPrivateKeyPem");
+    const csr = graph().byName("tls:index/certRequest:CertRequest", "edge-csr");
+    expect((csr.inputs.dnsNames as string[]).length).toBeGreaterThan(0);
+    expect(csr.secretPaths).toContain("privateKeyPem");
+  });
+
+  it("stack outputs: endpoints, CA certificate, network name; secrets only as secrets", () => {
+    const { outputs } = stacks[stack].evaluation;
+    expect(outputs.networkName).toBe(`${stack}-private`);
+    expect(String(outputs.caCertificate)).toContain("BEGIN CERTIFICATE");
+    expect(outputs.endpoints).toMatchObject({ mongodb: "mongodb:27017", ollama: "http://ollama:11434" });
+    expect(outputs.mongodbConnectionUri).toBe("[secret]");
+    expect(outputs.grafanaAdminPassword).toBe("[secret]");
+  });
+});
+
+describe("staging and production differ as configured", () => {
+  it("stateful volumes are protected and retained only in production", () => {
+    for (const volume of stacks.production.graph.ofType(VOLUME)) {
+      expect(volume.protect, volume.name).toBe(true);
+      expect(volume.retainOnDelete, volume.name).toBe(true);
+    }
+    for (const volume of stacks.staging.graph.ofType(VOLUME)) expect(volume.protect, volume.name).toBe(false);
+    const names = stacks.production.graph.ofType(VOLUME).map((v) => v.name);
+    expect(names).toEqual(expect.arrayContaining(["mongodb-data", "ollama-models"]));
+  });
+
+  it("MongoDB, NSQ and Ollama publish nothing beyond 127.0.0.1 in production", () => {
+    for (const container of stacks.production.graph.ofType(CONTAINER)) {
+      if (!["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama"].includes(String(label(container, "service")))) continue;
+      for (const port of (container.inputs.ports ?? []) as { ip: string }[]) expect(port.ip, container.name).toMatch(/^127\./);
+    }
+  });
+
+  it("sizes differ where the stack files say so", () => {
+    const memory = (stack: string, name: string) => stacks[stack].graph.byName(CONTAINER, name).inputs.memory as number;
+    expect(memory("production", "mongodb")).toBe(4096);
+    expect(memory("staging", "mongodb")).toBe(1024);
+    expect(memory("production", "ollama")).toBeGreaterThan(memory("staging", "ollama"));
+  });
+
+  it("names are prefixed per stack so two stacks never share a container, volume or network", () => {
+    const names = (stack: string) =>
+      stacks[stack].graph.records.filter((r) => [CONTAINER, VOLUME, "docker:index/network:Network"].includes(r.type)).map((r) => String(r.inputs.name));
+    const staging = new Set(names("staging"));
+    for (const name of names("production")) expect(staging.has(name), name).toBe(false);
+  });
+});
