@@ -11,21 +11,31 @@ const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
 
 export class SynthError extends Error {}
 
-export function synthesize(options: EvaluateOptions): Promise<Evaluation> {
+export interface SynthStats {
+  /** Milliseconds the evaluation took, process start-up excluded. */
+  wallMs: number;
+  peakHeapBytes: number;
+}
+
+export async function synthesize(options: EvaluateOptions): Promise<Evaluation> {
+  return (await synthesizeWithStats(options)).evaluation;
+}
+
+export function synthesizeWithStats(options: EvaluateOptions): Promise<{ evaluation: Evaluation; stats: SynthStats }> {
   return new Promise((resolve, reject) => {
     execFile(
       TSX,
       [path.join(__dirname, "child.ts"), JSON.stringify(options)],
       { cwd: REPO_ROOT, maxBuffer: 512 * 1024 * 1024, timeout: 120_000 },
       (error, stdout, stderr) => {
-        let parsed: { ok: boolean; evaluation?: Evaluation; message?: string };
+        let parsed: { ok: boolean; evaluation?: Evaluation; stats?: SynthStats; message?: string };
         try {
           parsed = JSON.parse(stdout);
         } catch {
           reject(new SynthError(`synth child failed: ${error?.message ?? ""}\n${stderr}`));
           return;
         }
-        if (parsed.ok && parsed.evaluation) resolve(parsed.evaluation);
+        if (parsed.ok && parsed.evaluation && parsed.stats) resolve({ evaluation: parsed.evaluation, stats: parsed.stats });
         else reject(new SynthError(parsed.message ?? "synth failed"));
       },
     );
