@@ -1,0 +1,80 @@
+// Shared plumbing of the release CLIs (promote, rollback, drift-report): exit codes, output
+// sinks that tests can capture, and the option parsing conventions.
+import { parseArgs, ParseArgsConfig } from "node:util";
+
+/** Exit codes shared by promote and rollback (drift-report documents its own 0/1/2). */
+export const EXIT = {
+  ok: 0,
+  gateFailed: 1,
+  inconclusive: 2,
+  usage: 3,
+} as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+};
+
+/** A usage or configuration problem: the CLI prints it and exits 3. */
+export class UsageError extends Error {
+  /** Whether the usage text helps (a bad option) or only buries the message (an invalid file). */
+  showUsage = false;
+
+  constructor(message: string, readonly details: string[] = []) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** A UsageError that prints the usage text after the message. */
+export function badUsage(message: string): UsageError {
+  const error = new UsageError(message);
+  error.showUsage = true;
+  return error;
+}
+
+/** parseArgs in strict mode, with its TypeError turned into a UsageError (exit 3, not a stack trace). */
+export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw badUsage((error as Error).message);
+  }
+}
+
+/** Runs a CLI body and maps thrown UsageErrors to exit 3; anything else is a bug and rethrown. */
+export async function runCli(io: Io, usage: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}`);
+      for (const line of error.details) io.err(`  ${line}`);
+      if (error.showUsage) io.err(`\n${usage}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Entry used by scripts/*.ts: sets the exit code instead of calling process.exit, so output is
+ * flushed. An unexpected exception exits with `crashCode` (a code that never means "success" or
+ * "gate failed" to the caller).
+ */
+export function main(run: (argv: string[], io: Io) => Promise<number>, crashCode: number = EXIT.usage): void {
+  run(process.argv.slice(2), processIo).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = crashCode;
+    },
+  );
+}

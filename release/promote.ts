@@ -1,0 +1,187 @@
+// `npm run promote -- --from staging --to production`: measures the gates against the source
+// stack's Prometheus and, only when every gate passes, writes the source's release into the
+// target stack file (recording the release it replaced) and prints the diff.
+import * as path from "node:path";
+import { Clock, realClock, replayClock, runAnalysis, SamplingPlan } from "./analysis";
+import { badUsage, EXIT, Io, parseOptions, runCli, UsageError } from "./cli";
+import { unifiedDiff } from "./diff";
+import { humanDuration, parseDuration } from "./duration";
+import { GateContext, GATES } from "./gates";
+import { PrometheusClient, PrometheusError } from "./prometheus";
+import { formatGateTable } from "./report";
+import { checkBeforeWrite, loadStack, sameRelease, stackFilePath, withPromotedRelease, writeAtomically } from "./stackEdit";
+
+export const PROMOTE_USAGE = `Usage: npm run promote -- --from <stack> --to <stack> [options]
+
+Checks the promotion gates against the source stack's Prometheus and, when all pass, writes the
+source stack's release block into Pulumi.<to>.yaml (recording the replaced release in
+releaseHistory) and prints the diff. Run \`pulumi up --stack <to>\` afterwards to deploy it.
+
+Options:
+  --from <stack>            stack whose release is promoted and whose metrics are checked (e.g. staging)
+  --to <stack>              stack whose file receives the release (e.g. production)
+  --dry-run                 check the gates and print the diff, write nothing
+  --prometheus-url <url>    the source stack's Prometheus (default: its promotion.prometheusUrl)
+  --count <n>               measurements per gate (default: promotion.samples.count)
+  --interval <duration>     time between measurements, e.g. 60s, 1m (default: promotion.samples.intervalSeconds)
+  --failure-limit <n>       failed measurements tolerated per gate (default: promotion.samples.failureLimit)
+  --window <duration>       range of the rate and ratio gates (default: 1h)
+  --at <RFC3339 time>       replay: evaluate the first measurement at this past time and advance
+                            the clock by --interval without waiting (for replays and tests)
+  --timeout <duration>      per-query timeout (default: 10s)
+  --dir <directory>         where the Pulumi.<stack>.yaml files are (default: current directory)
+  -h, --help                show this help
+
+Exit codes: 0 promoted (or dry run passed, or nothing to promote), 1 a gate failed,
+2 inconclusive (no or too little data, Prometheus unreachable), 3 usage or config error.`;
+
+export interface PromoteDeps {
+  /** Time recorded as replacedAt (default: now). */
+  now?: () => Date;
+  /** Clock of a live analysis (tests shorten the sleeps). */
+  clock?: Clock;
+  fetch?: typeof fetch;
+}
+
+const DEFAULT_WINDOW_SECONDS = 3600;
+
+function positiveInt(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min) throw badUsage(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function duration(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const seconds = parseDuration(text);
+  if (seconds === undefined || seconds < min) throw badUsage(`--${name}: expected a duration such as 90s, 15m or 1h (>= ${min} s), got ${JSON.stringify(text)}`);
+  return seconds;
+}
+
+function instant(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+  const parsed = new Date(text);
+  if (!rfc3339.test(text) || Number.isNaN(parsed.getTime())) throw badUsage(`--at: expected an RFC 3339 time such as 2026-11-03T10:00:00Z, got ${JSON.stringify(text)}`);
+  return parsed;
+}
+
+export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {}): Promise<number> {
+  return runCli(io, PROMOTE_USAGE, async () => {
+    const { values } = parseOptions(argv, {
+      from: { type: "string" },
+      to: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      "prometheus-url": { type: "string" },
+      count: { type: "string" },
+      interval: { type: "string" },
+      "failure-limit": { type: "string" },
+      window: { type: "string" },
+      at: { type: "string" },
+      timeout: { type: "string" },
+      dir: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    });
+    if (values.help) {
+      io.out(PROMOTE_USAGE);
+      return EXIT.ok;
+    }
+    if (!values.from || !values.to) throw badUsage("--from and --to are required");
+    if (values.from === values.to) throw badUsage(`--from and --to name the same stack (${values.from})`);
+    const dryRun = values["dry-run"] === true;
+    const count = positiveInt("count", values.count, 1);
+    const intervalSeconds = duration("interval", values.interval, 0);
+    const failureLimit = positiveInt("failure-limit", values["failure-limit"], 0);
+    const windowSeconds = duration("window", values.window, 60) ?? DEFAULT_WINDOW_SECONDS;
+    const at = instant(values.at);
+    const timeoutMs = (duration("timeout", values.timeout, 0.1) ?? 10) * 1000;
+    const dir = path.resolve(values.dir ?? ".");
+
+    // Both files must validate before anything is measured: a config error should not wait for gates.
+    const source = loadStack(values.from, stackFilePath(dir, values.from));
+    const target = loadStack(values.to, stackFilePath(dir, values.to));
+    for (const warning of [...source.warnings.map((w) => `${source.stack}: ${w}`), ...target.warnings.map((w) => `${target.stack}: ${w}`)]) {
+      io.err(`warning: ${warning}`);
+    }
+
+    const release = source.settings.release;
+    const current = target.settings.release;
+    if (sameRelease(release, current)) {
+      io.out(`${target.stack} already runs release ${release.version}: nothing to promote.`);
+      return EXIT.ok;
+    }
+    if (release.version === current.version) {
+      throw new UsageError(
+        `release ${release.version} differs between ${source.stack} and ${target.stack} under the same version; give the new release its own version`,
+      );
+    }
+
+    const nextText = withPromotedRelease(target, release, (deps.now ?? (() => new Date()))());
+    checkBeforeWrite(target.stack, target.path, nextText);
+
+    const promotion = source.settings.promotion;
+    const prometheusUrl = values["prometheus-url"] ?? promotion.prometheusUrl;
+    if (!prometheusUrl) {
+      throw new UsageError(`no Prometheus URL for ${source.stack}: set enrichment:promotion.prometheusUrl in ${path.basename(source.path)} or pass --prometheus-url`);
+    }
+    let client: PrometheusClient;
+    try {
+      client = new PrometheusClient(prometheusUrl, { timeoutMs, fetch: deps.fetch });
+    } catch (error) {
+      throw new UsageError(`--prometheus-url: ${(error as PrometheusError).message}`);
+    }
+
+    const plan: SamplingPlan = {
+      count: count ?? promotion.samples.count,
+      intervalSeconds: intervalSeconds ?? promotion.samples.intervalSeconds,
+      failureLimit: failureLimit ?? promotion.samples.failureLimit,
+    };
+    const context: GateContext = { release: release.version, targets: source.settings.targets, soakMinutes: promotion.soakMinutes, windowSeconds };
+
+    io.out(`Promoting release ${release.version} from ${source.stack} to ${target.stack} (${target.stack} runs ${current.version}).`);
+    io.out(
+      `Gates: ${client.url} (release="${release.version}"), ${plan.count} measurement(s) ${humanDuration(plan.intervalSeconds)} apart, ` +
+        `failure limit ${plan.failureLimit}, window ${humanDuration(windowSeconds)}${at ? `, replayed from ${at.toISOString()}` : ""}.`,
+    );
+
+    const result = await runAnalysis({
+      gates: GATES,
+      context,
+      plan,
+      clock: at ? replayClock(at) : (deps.clock ?? realClock),
+      measure: (gate, when) => client.queryValue(gate.query(context), when),
+      onRound: (round, when, taken) => {
+        const failed = taken.filter((m) => m.verdict === "fail").length;
+        const inconclusive = taken.filter((m) => m.verdict === "inconclusive").length;
+        io.err(`measurement ${round}/${plan.count} at ${when.toISOString()}: ${taken.length - failed - inconclusive} pass, ${failed} fail, ${inconclusive} inconclusive`);
+      },
+    });
+
+    io.out("");
+    io.out(formatGateTable(result, context));
+    io.out("");
+
+    const diff = unifiedDiff(target.text, nextText, { from: `a/${path.basename(target.path)}`, to: `b/${path.basename(target.path)}` });
+    if (result.verdict === "fail") {
+      io.out(`Not promoted: a gate failed. ${target.stack} stays on ${current.version}.`);
+      if (dryRun) io.out(`\nDry run: the change that would have been written:\n${diff}`);
+      return EXIT.gateFailed;
+    }
+    if (result.verdict === "inconclusive") {
+      io.out(`Not promoted: inconclusive (no or too little data). ${target.stack} stays on ${current.version}; try again when ${source.stack} has more data.`);
+      if (dryRun) io.out(`\nDry run: the change that would have been written:\n${diff}`);
+      return EXIT.inconclusive;
+    }
+
+    io.out(`All gates passed.\n`);
+    io.out(diff);
+    if (dryRun) {
+      io.out(`Dry run: ${target.path} was not changed.`);
+      return EXIT.ok;
+    }
+    writeAtomically(target.path, nextText);
+    io.out(`Wrote ${target.path}: ${target.stack} now names release ${release.version} (replaced ${current.version}, recorded in releaseHistory).`);
+    io.out(`Deploy it with: pulumi up --stack ${target.stack}`);
+    return EXIT.ok;
+  });
+}

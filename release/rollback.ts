@@ -1,0 +1,68 @@
+// `npm run rollback -- --stack production`: restores the most recent release recorded in the
+// stack's releaseHistory (or the one named by --to) and prints the diff.
+import * as path from "node:path";
+import { badUsage, EXIT, Io, parseOptions, runCli, UsageError } from "./cli";
+import { unifiedDiff } from "./diff";
+import { checkBeforeWrite, loadStack, stackFilePath, withRolledBackRelease, writeAtomically } from "./stackEdit";
+
+export const ROLLBACK_USAGE = `Usage: npm run rollback -- --stack <stack> [options]
+
+Restores the previous release recorded in the stack's enrichment:releaseHistory into
+Pulumi.<stack>.yaml and prints the diff. The restored entry (and any newer one) leaves the
+history. Run \`pulumi up --stack <stack>\` afterwards to deploy it.
+
+Options:
+  --stack <stack>        the stack to roll back (e.g. production)
+  --to <version>         roll back to this recorded release instead of the most recent one
+  --dry-run              print the diff, write nothing
+  --dir <directory>      where Pulumi.<stack>.yaml is (default: current directory)
+  --stack-file <file>    the stack file itself (instead of --dir)
+  -h, --help             show this help
+
+Exit codes: 0 rolled back (or dry run), 3 usage or config error (including: nothing recorded to
+roll back to, or a stack file that does not validate before or after).`;
+
+export async function runRollback(argv: string[], io: Io): Promise<number> {
+  return runCli(io, ROLLBACK_USAGE, async () => {
+    const { values } = parseOptions(argv, {
+      stack: { type: "string" },
+      to: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      dir: { type: "string" },
+      "stack-file": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    });
+    if (values.help) {
+      io.out(ROLLBACK_USAGE);
+      return EXIT.ok;
+    }
+    if (!values.stack) throw badUsage("--stack is required");
+    if (values.dir && values["stack-file"]) throw badUsage("give --dir or --stack-file, not both");
+    const file = values["stack-file"] ? path.resolve(values["stack-file"]) : stackFilePath(path.resolve(values.dir ?? "."), values.stack);
+
+    const stack = loadStack(values.stack, file);
+    for (const warning of stack.warnings) io.err(`warning: ${stack.stack}: ${warning}`);
+    const history = stack.settings.releaseHistory;
+    if (history.length === 0) throw new UsageError(`${file}: enrichment:releaseHistory is empty: no previous release to roll back to`);
+    const index = values.to === undefined ? 0 : history.findIndex((entry) => entry.release.version === values.to);
+    if (index < 0) {
+      throw new UsageError(`${file}: release ${values.to} is not in enrichment:releaseHistory (recorded: ${history.map((e) => e.release.version).join(", ")})`);
+    }
+
+    const current = stack.settings.release.version;
+    const restored = history[index];
+    const nextText = withRolledBackRelease(stack, index);
+    checkBeforeWrite(stack.stack, file, nextText);
+
+    io.out(`Rolling ${stack.stack} back from ${current} to ${restored.release.version} (replaced by ${restored.replacedBy} at ${restored.replacedAt}).\n`);
+    io.out(unifiedDiff(stack.text, nextText, { from: `a/${path.basename(file)}`, to: `b/${path.basename(file)}` }));
+    if (values["dry-run"]) {
+      io.out(`Dry run: ${file} was not changed.`);
+      return EXIT.ok;
+    }
+    writeAtomically(file, nextText);
+    io.out(`Wrote ${file}: ${stack.stack} names release ${restored.release.version} again.`);
+    io.out(`Deploy it with: pulumi up --stack ${stack.stack}`);
+    return EXIT.ok;
+  });
+}
