@@ -1,5 +1,7 @@
-// The MCP agents as data. One component (agents/agent.ts) turns each entry into containers;
-// a new agent is a new entry here plus its image in each stack's `release.images`.
+// The MCP agents as data. One function (planAgents in agents/plan.ts) merges each entry with the
+// stack's override (`enrichment:agents.<name>`) and one component (agents/agent.ts) turns it into
+// containers. A new agent is a new entry here; its image is release data, so each stack's
+// `release.images.<name>` names it too (the schema says so, with the key path, when it is missing).
 
 export type AgentBackend = "ollama" | "anthropic";
 
@@ -14,10 +16,18 @@ export interface AgentEntry {
   fallbackModel?: string;
   /** Extra environment the agent reads (no secrets: those are files). */
   environment?: Record<string, string>;
+  /** Containers of this agent (`<name>` when 1, `<name>-1..n` otherwise); default 1. */
   replicas?: number;
+  /** Size; `enrichment:resources.agent` when unset. */
   memoryMb?: number;
   cpus?: number;
 }
+
+/**
+ * The image contract of every agent: it serves `GET /health` and `GET /metrics` on this port
+ * (private network only; agents have no service port of their own) and reads it from `PORT`.
+ */
+export const AGENT_PORT = 8080;
 
 export const AGENT_CATALOG: readonly AgentEntry[] = [
   { name: "metadata-agent", role: "document classification", backend: "ollama", model: "llama3.2" },

@@ -3,7 +3,9 @@
 //   -> application plane (mcp + agents, coordinator + workers, edge) -> monitoring
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/load";
+import { ApplicationPlane } from "./applicationPlane";
 import { MongoDatabase } from "./mongodb";
+import { MongoIndexes } from "./mongoIndexes";
 import { PlatformNetwork } from "./network";
 import { Nsq } from "./nsq";
 import { Ollama } from "./ollama";
@@ -11,6 +13,7 @@ import { PlatformSecrets } from "./secrets";
 import type { PlatformContext } from "./serviceContainer";
 import { PORTS } from "./services";
 import { PrivateCertificateAuthority } from "./tls";
+import { coreProbes, Monitoring } from "../monitoring/monitoring";
 
 export interface EnrichmentPlatformArgs {
   config: StackConfig;
@@ -22,8 +25,12 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
   readonly secrets: PlatformSecrets;
   readonly tls: PrivateCertificateAuthority;
   readonly mongodb: MongoDatabase;
+  /** The declared indexes, reconciled once MongoDB is healthy; the application services wait for them. */
+  readonly indexes: MongoIndexes;
   readonly nsq: Nsq;
   readonly ollama: Ollama;
+  readonly app: ApplicationPlane;
+  readonly monitoring: Monitoring;
   /** Service name -> how to reach it (private network or published host port). */
   readonly endpoints: Record<string, pulumi.Input<string>> = {};
 
@@ -86,6 +93,11 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
       },
       parent,
     );
+    this.indexes = new MongoIndexes(
+      "mongodb-indexes",
+      { connectionUri: this.mongodb.adminUri, database: settings.mongodb.database },
+      { parent: this, dependsOn: this.mongodb.server ? [this.mongodb.server] : [] },
+    );
     this.nsq = new Nsq(
       "nsq",
       {
@@ -116,11 +128,61 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
       parent,
     );
 
+    // Application plane.
+    this.app = new ApplicationPlane(
+      "app",
+      {
+        context,
+        network: this.network,
+        settings,
+        jwtSecret: this.secrets.get("mcp-jwt-secret"),
+        anthropicApiKey: stackSecrets.anthropicApiKey,
+        edgeCertificate: this.tls.certificate("edge"),
+        mongodb: this.mongodb,
+        nsq: this.nsq,
+        ollama: this.ollama,
+        publish: { edge: published("edge"), edgeHttp: published("edge-http") },
+        // The looked-up name: a missing network fails the preview instead of the container create.
+        externalNetwork: this.network.externalNetworkName,
+        dataDependsOn: [this.indexes],
+      },
+      parent,
+    );
+
     this.endpoints.mongodb = `mongodb:${PORTS.mongodb}`;
     this.endpoints.nsqd = this.nsq.nsqdTcpAddress;
     this.endpoints.nsqlookupd = this.nsq.lookupdHttpAddress;
     this.endpoints.nsqadmin = `http://nsqadmin:${PORTS.nsqadmin}`;
     this.endpoints.ollama = this.ollama.url;
+    Object.assign(this.endpoints, this.app.endpoints);
+
+    // --- Monitoring plane (monitoring/monitoring.ts): Prometheus, Alertmanager, Grafana, exporters.
+    this.monitoring = new Monitoring(
+      "monitoring",
+      {
+        context,
+        network: this.network,
+        settings: settings.monitoring,
+        targets: settings.targets,
+        images: settings.images,
+        resources: settings.resources,
+        secrets: {
+          slackWebhookUrl: stackSecrets.slackWebhookUrl,
+          pagerdutyRoutingKey: stackSecrets.pagerdutyRoutingKey,
+          smtpPassword: stackSecrets.smtpPassword,
+        },
+        grafanaAdminPassword: this.secrets.get("grafana-admin-password"),
+        scrapeTargets: this.app.scrapeTargets,
+        probes: [...coreProbes({ ollama: this.ollama.url, mcpServer: this.app.mcp.url }), ...this.app.probeTargets],
+        gpu: settings.monitoring.gpuMetrics && settings.ollama.gpus !== "none",
+        gpus: settings.ollama.gpus,
+        mongodbUri: this.mongodb.connectionUri,
+        caCertPem: this.tls.caCertPem,
+        publish: { prometheus: published("prometheus"), alertmanager: published("alertmanager"), grafana: published("grafana") },
+      },
+      parent,
+    );
+    // --- end of the monitoring plane.
 
     this.registerOutputs({ endpoints: this.endpoints });
   }

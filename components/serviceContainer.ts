@@ -87,7 +87,7 @@ export interface ServiceContainerArgs {
   /** Joins the egress network (a route out): only what must reach the outside. */
   egress?: boolean;
   /** Existing Docker networks (by name) to join as well; never managed here. */
-  externalNetworks?: string[];
+  externalNetworks?: pulumi.Input<string>[];
   volumes?: VolumeMount[];
   hostMounts?: HostMount[];
   gpus?: string;

@@ -9,7 +9,15 @@ export type AppService = (typeof APP_SERVICES)[number];
 export const LOOPBACK_ONLY_SERVICES: readonly string[] = ["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama"];
 
 /** Services a stack may publish on the host. Everything people use goes through the edge. */
-export const PUBLISHABLE_SERVICES: readonly string[] = [...LOOPBACK_ONLY_SERVICES, "edge", "prometheus", "alertmanager", "grafana"];
+export const PUBLISHABLE_SERVICES: readonly string[] = [
+  ...LOOPBACK_ONLY_SERVICES,
+  "edge",
+  // Plain HTTP on the edge, answered only with a redirect to HTTPS.
+  "edge-http",
+  "prometheus",
+  "alertmanager",
+  "grafana",
+];
 
 /** Well-known container ports. */
 export const PORTS = {

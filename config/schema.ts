@@ -2,12 +2,15 @@
 // defaulted and documented. `Pulumi.<stack>.yaml` sets these under the `enrichment:` namespace;
 // nothing else in the program reads Pulumi config (see config/load.ts).
 import { z } from "zod";
-import { bool, digestImage, dnsName, httpUrl, int, ipv4, num, oneOf, pinnedImage, port, size, text } from "./fields";
+import { bool, digestImage, dnsName, int, ipv4, num, oneOf, pinnedImage, port, size, text } from "./fields";
 import { MonitoringSchema } from "./monitoring";
 import { PromotionSchema } from "./promotion";
 import { TargetsSchema } from "./targets";
 import { AGENT_CATALOG } from "../agents/catalog";
+import { agentConfigProblems } from "../agents/plan";
 import { APP_SERVICES, LOOPBACK_ONLY_SERVICES, PUBLISHABLE_SERVICES } from "../components/services";
+import { FEATURE_NAMES, isFeatureName } from "../components/features";
+import { ORIGIN } from "../components/edgeConfig";
 
 export const PROJECT = "enrichment";
 
@@ -190,9 +193,25 @@ const SettingsSchema = z
     features: z
       .record(z.string().regex(/^ENABLE_[A-Z0-9_]+$/, { error: "expected a flag name such as ENABLE_AUTO_APPROVAL" }), bool())
       .default({})
-      .describe("ENABLE_* feature flags passed to the services that read them"),
+      .superRefine((flags, ctx) => {
+        for (const name of Object.keys(flags)) {
+          if (!isFeatureName(name)) {
+            ctx.addIssue({ code: "custom", path: [name], input: name, message: `expected a flag from components/features.ts: ${FEATURE_NAMES.join(", ")}` });
+          }
+        }
+      })
+      .describe("ENABLE_* feature flags passed to the services that read them (components/features.ts lists them)"),
     cors: z
-      .object({ allowedOrigins: z.array(httpUrl("an origin URL such as https://review.example.org")).default([]) })
+      .object({
+        allowedOrigins: z
+          .array(
+            z.string({ error: "expected an origin such as https://review.example.org" }).regex(ORIGIN, {
+              error: "expected an origin such as https://review.example.org (lower-case scheme://host[:port], no path or trailing slash)",
+            }),
+          )
+          .default([])
+          .describe("browser origins the edge answers CORS for on the APIs; none: no CORS headers"),
+      })
       .strict()
       .prefault({}),
     rateLimit: z
@@ -244,31 +263,32 @@ const SettingsSchema = z
       if (!required.includes(service)) issue(["release", "images", service], `expected one of ${required.join(", ")}`, service);
     }
 
-    const agentNames = AGENT_CATALOG.map((agent) => agent.name);
-    for (const name of Object.keys(cfg.agents)) {
-      if (!agentNames.includes(name)) issue(["agents", name], `expected an agent from agents/catalog.ts: ${agentNames.join(", ")}`, name);
-    }
-    for (const agent of AGENT_CATALOG) {
-      const override = cfg.agents[agent.name] ?? {};
-      if (agent.backend !== "ollama") continue;
-      const model = override.model ?? agent.model;
-      const fallback = override.fallbackModel ?? agent.fallbackModel;
-      if (!(model in cfg.release.models)) {
-        issue(["agents", agent.name, "model"], `expected a model the stack pulls (release.models: ${Object.keys(cfg.release.models).join(", ")})`, model);
-      }
-      if (fallback && !(fallback in cfg.release.models)) {
-        issue(["agents", agent.name, "fallbackModel"], `expected a model the stack pulls (release.models: ${Object.keys(cfg.release.models).join(", ")})`, fallback);
-      }
+    // Agent overrides, their models and the canary's agents: the same check the agents' plan runs.
+    for (const problem of agentConfigProblems({ overrides: cfg.agents, models: cfg.release.models, canaryAgents: cfg.canary?.agents })) {
+      issue(problem.path, problem.message, problem.input);
     }
 
     if (cfg.canary) {
+      const candidate = cfg.canary.release;
+      const agentNames = AGENT_CATALOG.map((agent) => agent.name);
       if (cfg.canary.workers > cfg.workers.replicas) {
         issue(["canary", "workers"], `expected at most workers.replicas (${cfg.workers.replicas})`, cfg.canary.workers);
       }
-      for (const name of cfg.canary.agents) {
-        if (!agentNames.includes(name)) issue(["canary", "agents"], `expected agent names from agents/catalog.ts: ${agentNames.join(", ")}`, name);
+      if (cfg.canary.workers === 0 && cfg.canary.agents.length === 0) {
+        issue(["canary"], "expected canary.workers > 0 or canary.agents naming an agent (remove the canary block to run only the current release)", undefined);
       }
-      for (const service of Object.keys(cfg.canary.release.images)) {
+      if (candidate.version === cfg.release.version) {
+        issue(["canary", "release", "version"], `expected a version other than release.version (${cfg.release.version}): the release labels tell the two apart`, candidate.version);
+      }
+      if (cfg.canary.workers > 0 && !candidate.images["enrichment-worker"]) {
+        issue(["canary", "release", "images", "enrichment-worker"], "expected the candidate's enrichment-worker image (pinned by digest): canary.workers run it", undefined);
+      }
+      for (const name of cfg.canary.agents) {
+        if (agentNames.includes(name) && !candidate.images[name]) {
+          issue(["canary", "release", "images", name], "expected the candidate's image for this agent (pinned by digest): canary.agents names it", undefined);
+        }
+      }
+      for (const service of Object.keys(candidate.images)) {
         if (!required.includes(service)) issue(["canary", "release", "images", service], `expected one of ${required.join(", ")}`, service);
       }
     }

@@ -2,6 +2,10 @@
 // peak heap the evaluation itself took (process start-up excluded).
 import { evaluate, EvaluateOptions } from "./evaluate";
 
+// The SDK captures a stack trace for every resource; under tsx each one is source-mapped, which
+// dominates evaluation time. The synth reports errors by message, so it needs no traces.
+Error.stackTraceLimit = 0;
+
 async function main() {
   const options = JSON.parse(process.argv[2] ?? "{}") as EvaluateOptions;
   let peakHeapBytes = process.memoryUsage().heapUsed;

@@ -79,7 +79,10 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
     const ollama = graph().byName(CONTAINER, "ollama");
     expect(ollama.inputs.gpus).toBe("all");
     expect(ollama.ignoreChanges).toContain("gpus");
-    for (const container of containers()) if (container.name !== "ollama") expect(container.inputs.gpus, container.name).toBeUndefined();
+    // Only Ollama and the GPU metrics exporter (which reads the same device) request a GPU.
+    const withGpu = containers().filter((c) => c.inputs.gpus !== undefined).map((c) => label(c, "service"));
+    expect(withGpu.sort()).toEqual(["dcgm-exporter", "ollama"]);
+    for (const container of containers()) if (container.inputs.gpus !== undefined) expect(container.ignoreChanges, container.name).toContain("gpus");
   });
 
   it("each model pull waits for a healthy Ollama and re-pulls when its tag changes", () => {
@@ -104,6 +107,28 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
       if (record.type.includes("Agent") || record.urn.includes("Agent$")) continue;
       const waits = [...graph().transitiveDependencies(record.urn)].filter((urn) => pullUrns.has(urn));
       expect(waits, `${record.type} ${record.name} waits for ${waits.join(", ")}`).toEqual([]);
+    }
+  });
+
+  it("the eight indexes are one reconciled resource per collection, after a healthy MongoDB, with a secret connection", () => {
+    const collections = graph().ofType("pulumi-nodejs:dynamic:Resource").filter((r) => r.name.startsWith("mongodb-indexes-"));
+    expect(collections.map((c) => c.inputs.collection).sort()).toEqual(["cost_records", "enriched_documents", "ocr_jobs", "review_queue"]);
+    const declared = collections.reduce((n, c) => n + Object.keys(c.inputs.indexes as object).length, 0);
+    expect(declared).toBe(8);
+    const mongodb = graph().byName(CONTAINER, "mongodb");
+    for (const collection of collections) {
+      expect(collection.dependsOn, collection.name).toContain(mongodb.urn);
+      expect(collection.secretPaths, collection.name).toContain("connectionUri");
+      expect(String(collection.inputs.__provider)).toMatch(/^\[serialized dynamic provider/);
+    }
+  });
+
+  it("the services that use the database wait for its indexes", () => {
+    const indexUrns = graph().ofType("pulumi-nodejs:dynamic:Resource").map((r) => r.urn);
+    for (const service of ["enrichment-coordinator", "enrichment-worker-1", "review-api", "cost-api"]) {
+      const container = graph().byName(CONTAINER, service);
+      const waits = graph().transitiveDependencies(container.urn);
+      for (const urn of indexUrns) expect(waits.has(urn), `${service} waits for ${urn}`).toBe(true);
     }
   });
 

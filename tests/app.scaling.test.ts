@@ -1,0 +1,114 @@
+// Scaling the worker pool and splitting a canary, as two synth runs compared URN by URN: what
+// appears, what disappears, and whether anything else changed its inputs.
+import { createHash } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Evaluation, ResourceRecord, synthesize } from "../synth";
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+
+const candidateImage = (service: string) => `registry.example.org/enrichment/${service}:1.5.0@sha256:${"5".repeat(64)}`;
+const CANARY = {
+  release: { version: "1.5.0", images: { "enrichment-worker": candidateImage("enrichment-worker"), "entity-agent": candidateImage("entity-agent") } },
+  workers: 1,
+  agents: ["entity-agent"],
+};
+
+const runs: Record<"two" | "four" | "twoCanary" | "fourCanary", Evaluation> = {} as never;
+
+beforeAll(async () => {
+  const [two, four, twoCanary, fourCanary] = await Promise.all([
+    synthesize({ stack: "production", overrides: { workers: { replicas: 2 } } }),
+    synthesize({ stack: "production", overrides: { workers: { replicas: 4 } } }),
+    synthesize({ stack: "production", overrides: { workers: { replicas: 2 }, canary: CANARY } }),
+    synthesize({ stack: "production", overrides: { workers: { replicas: 4 }, canary: CANARY } }),
+  ]);
+  Object.assign(runs, { two, four, twoCanary, fourCanary });
+});
+
+/** What `pulumi up` would see going from `before` to `after`: created, deleted and changed URNs. */
+function compare(before: Evaluation, after: Evaluation) {
+  const index = (e: Evaluation) => new Map(e.records.map((r) => [r.urn, r]));
+  const a = index(before);
+  const b = index(after);
+  const created = [...b.values()].filter((r) => !a.has(r.urn));
+  const deleted = [...a.values()].filter((r) => !b.has(r.urn));
+  const changed = [...b.values()].filter((r) => a.has(r.urn) && JSON.stringify(a.get(r.urn)) !== JSON.stringify(r));
+  const unchanged = [...b.values()].filter((r) => a.has(r.urn) && JSON.stringify(a.get(r.urn)) === JSON.stringify(r));
+  return { created, deleted, changed, unchanged };
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+/**
+ * Records outside this plane that may change with the pool: the monitoring plane's containers,
+ * whose scrape configuration lists every worker by design. Nothing else may change.
+ */
+const outsideThePlane = (records: ResourceRecord[]) => records.filter((r) => !(r.type === CONTAINER && label(r, "group") === "monitoring"));
+
+const names = (records: ResourceRecord[], type?: string) => records.filter((r) => !type || r.type === type).map((r) => r.name).sort();
+const label = (record: ResourceRecord, name: string) =>
+  (record.inputs.labels as { label: string; value: string }[]).find((l) => l.label === `org.enrichment.${name}`)?.value;
+
+describe("scaling the workers changes only the containers it must", () => {
+  it("2 -> 4 creates exactly two worker containers (and their components) and changes nothing else", () => {
+    const diff = compare(runs.two, runs.four);
+    expect(names(diff.created, CONTAINER)).toEqual(["enrichment-worker-3", "enrichment-worker-4"]);
+    expect(names(diff.created)).toEqual(["enrichment-worker-3", "enrichment-worker-3", "enrichment-worker-4", "enrichment-worker-4"]);
+    expect(diff.deleted).toEqual([]);
+    expect(outsideThePlane(diff.changed).map((r) => r.urn)).toEqual([]);
+    expect(diff.unchanged.length + diff.changed.length).toBe(runs.two.records.length);
+  });
+
+  it("4 -> 2 deletes the last two and changes nothing else", () => {
+    const diff = compare(runs.four, runs.two);
+    expect(names(diff.deleted, CONTAINER)).toEqual(["enrichment-worker-3", "enrichment-worker-4"]);
+    expect(diff.created).toEqual([]);
+    expect(outsideThePlane(diff.changed).map((r) => r.urn)).toEqual([]);
+  });
+
+  it("with a canary, scaling adds stable workers and leaves the canary where it is", () => {
+    const diff = compare(runs.twoCanary, runs.fourCanary);
+    expect(names(diff.created, CONTAINER)).toEqual(["enrichment-worker-3", "enrichment-worker-4"]);
+    expect(outsideThePlane(diff.changed).map((r) => r.urn)).toEqual([]);
+    for (const worker of diff.created.filter((r) => r.type === CONTAINER)) expect(label(worker, "track")).toBe("stable");
+  });
+
+  it("the new workers share the pool's image instead of registering their own", () => {
+    const images = (e: Evaluation) => names(e.records.filter((r) => r.name.startsWith("enrichment-worker")), IMAGE);
+    expect(images(runs.two)).toEqual(["enrichment-worker-image"]);
+    expect(images(runs.four)).toEqual(["enrichment-worker-image"]);
+  });
+});
+
+describe("the canary split matches the config", () => {
+  const container = (e: Evaluation, name: string) => e.records.find((r) => r.type === CONTAINER && r.name === name)!;
+  /** The image resource a container runs: its `image` input is the image's id (under the synth's mocks, sha256 of the reference). */
+  const imageOf = (e: Evaluation, record: ResourceRecord) =>
+    e.records.find((r) => r.type === IMAGE && record.dependsOn.includes(r.urn) && `sha256:${sha256(String(r.inputs.name))}` === record.inputs.image)!;
+
+  it("the first canary.workers workers and the named agents run the candidate; labels say which", () => {
+    const e = runs.fourCanary;
+    const tracks = ["enrichment-worker-1", "enrichment-worker-2", "enrichment-worker-3", "enrichment-worker-4"].map((name) => {
+      const c = container(e, name);
+      return [label(c, "track"), label(c, "release"), imageOf(e, c).inputs.name];
+    });
+    expect(tracks).toEqual([
+      ["canary", "1.5.0", CANARY.release.images["enrichment-worker"]],
+      ["stable", "1.4.0", expect.stringContaining("enrichment-worker:1.4.0@")],
+      ["stable", "1.4.0", expect.stringContaining("enrichment-worker:1.4.0@")],
+      ["stable", "1.4.0", expect.stringContaining("enrichment-worker:1.4.0@")],
+    ]);
+    const entity = container(e, "entity-agent");
+    expect([label(entity, "track"), label(entity, "release"), imageOf(e, entity).inputs.name]).toEqual(["canary", "1.5.0", CANARY.release.images["entity-agent"]]);
+    for (const name of ["metadata-agent", "structure-agent", "content-agent", "context-agent", "mcp-server", "enrichment-coordinator", "review-api", "cost-api"]) {
+      expect([name, label(container(e, name), "track"), label(container(e, name), "release")]).toEqual([name, "stable", "1.4.0"]);
+    }
+  });
+
+  it("turning the canary on changes the canary's containers and images, nothing else", () => {
+    const diff = compare(runs.two, runs.twoCanary);
+    expect(names(diff.created)).toEqual(["enrichment-worker-canary-image"]);
+    expect(diff.deleted).toEqual([]);
+    expect(names(outsideThePlane(diff.changed))).toEqual(["enrichment-worker-1", "entity-agent", "entity-agent-image"]);
+  });
+});
