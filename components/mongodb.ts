@@ -19,6 +19,8 @@ export interface MongoDatabaseArgs {
   /** Managed mode: generated passwords (Pulumi secrets). */
   rootPassword?: pulumi.Input<string>;
   appPassword?: pulumi.Input<string>;
+  /** Managed mode: password of the read-only monitoring user (clusterMonitor) for the exporter. */
+  monitorPassword?: pulumi.Input<string>;
   /** Managed mode: the loopback host port the index reconciler connects through. */
   adminPublish?: { address: string; port: number };
   /** Address the Pulumi host uses to reach the admin port. */
@@ -29,15 +31,27 @@ export interface MongoDatabaseArgs {
 
 const SECRETS_DIR = "/run/secrets";
 
-/** Creates the application user from a password file, so the init script holds no secret. */
+export const MONITOR_USER = "monitor";
+
+/**
+ * Creates the application user (readWrite + dbAdmin, for the index reconciler) and the monitoring
+ * user (clusterMonitor, for mongodb_exporter) from password files, so the script holds no secret.
+ */
 export function appUserInitScript(database: string, appUser: string): string {
+  const db = JSON.stringify(database);
   return [
-    "// Runs once, on an empty data volume (docker-entrypoint-initdb.d).",
-    `const password = fs.readFileSync("${SECRETS_DIR}/mongodb-app-password", "utf8").trim();`,
-    `db.getSiblingDB(${JSON.stringify(database)}).createUser({`,
+    "// Runs once, on an empty data volume (docker-entrypoint-initdb.d), under mongosh.",
+    'const fs = require("fs");',
+    `const read = (name) => fs.readFileSync("${SECRETS_DIR}/" + name, "utf8").trim();`,
+    `db.getSiblingDB(${db}).createUser({`,
     `  user: ${JSON.stringify(appUser)},`,
-    "  pwd: password,",
-    `  roles: [{ role: "readWrite", db: ${JSON.stringify(database)} }, { role: "dbAdmin", db: ${JSON.stringify(database)} }],`,
+    '  pwd: read("mongodb-app-password"),',
+    `  roles: [{ role: "readWrite", db: ${db} }, { role: "dbAdmin", db: ${db} }],`,
+    "});",
+    'db.getSiblingDB("admin").createUser({',
+    `  user: ${JSON.stringify(MONITOR_USER)},`,
+    '  pwd: read("mongodb-monitor-password"),',
+    '  roles: [{ role: "clusterMonitor", db: "admin" }, { role: "read", db: "local" }],',
     "});",
     "",
   ].join("\n");
@@ -48,6 +62,8 @@ export class MongoDatabase extends pulumi.ComponentResource {
   readonly connectionUri: pulumi.Output<string>;
   /** URI the Pulumi host uses (index reconciler); a Pulumi secret. */
   readonly adminUri: pulumi.Output<string>;
+  /** URI of the read-only monitoring user, for mongodb_exporter; a Pulumi secret. */
+  readonly monitoringUri: pulumi.Output<string>;
   readonly database: string;
   /** The managed container (wait for it to be healthy), or undefined for an external MongoDB. */
   readonly server?: ServiceContainer;
@@ -61,11 +77,14 @@ export class MongoDatabase extends pulumi.ComponentResource {
       if (!args.externalUri) throw new Error("MongoDatabase: external mode needs externalUri (enrichment:mongodbExternalUri)");
       this.connectionUri = pulumi.secret(args.externalUri);
       this.adminUri = this.connectionUri;
+      this.monitoringUri = this.connectionUri;
       this.registerOutputs({});
       return;
     }
 
-    if (!args.rootPassword || !args.appPassword) throw new Error("MongoDatabase: managed mode needs rootPassword and appPassword");
+    if (!args.rootPassword || !args.appPassword || !args.monitorPassword) {
+      throw new Error("MongoDatabase: managed mode needs rootPassword, appPassword and monitorPassword");
+    }
     if (!args.adminPublish) {
       throw new Error("MongoDatabase: managed mode needs a loopback port for the index reconciler: set enrichment:exposure.publish.mongodb");
     }
@@ -90,6 +109,7 @@ export class MongoDatabase extends pulumi.ComponentResource {
         secretFiles: [
           { path: `${SECRETS_DIR}/mongodb-root-password`, content: args.rootPassword, envVar: "MONGO_INITDB_ROOT_PASSWORD_FILE" },
           { path: `${SECRETS_DIR}/mongodb-app-password`, content: args.appPassword },
+          { path: `${SECRETS_DIR}/mongodb-monitor-password`, content: args.monitorPassword },
         ],
         files: [{ path: "/docker-entrypoint-initdb.d/10-app-user.js", content: appUserInitScript(args.database, args.appUser) }],
         healthcheck: {
@@ -115,6 +135,9 @@ export class MongoDatabase extends pulumi.ComponentResource {
     );
     this.adminUri = pulumi.secret(
       pulumi.interpolate`mongodb://${user}:${args.appPassword}@${args.adminHost}:${args.adminPublish.port}/${db}?authSource=${db}&directConnection=true`,
+    );
+    this.monitoringUri = pulumi.secret(
+      pulumi.interpolate`mongodb://${MONITOR_USER}:${args.monitorPassword}@mongodb:${PORTS.mongodb}/admin?authSource=admin`,
     );
 
     this.registerOutputs({});

@@ -13,6 +13,7 @@ export interface GeneratedSecretEntry {
 export const GENERATED_SECRETS = [
   { name: "mongodb-root-password", purpose: "MongoDB root user (initdb only)", length: 40, special: false },
   { name: "mongodb-app-password", purpose: "MongoDB application user", length: 40, special: false },
+  { name: "mongodb-monitor-password", purpose: "MongoDB monitoring user (mongodb_exporter, clusterMonitor)", length: 40, special: false },
   { name: "mcp-jwt-secret", purpose: "MCP server JWT signing key", length: 64, special: false },
   { name: "grafana-admin-password", purpose: "Grafana admin user", length: 32, special: true },
 ] as const satisfies readonly GeneratedSecretEntry[];

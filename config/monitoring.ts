@@ -1,12 +1,11 @@
-// Stack settings of the monitoring plane (Prometheus, Alertmanager, Grafana, exporters).
+// Stack settings of the monitoring plane (Prometheus, Alertmanager, Grafana, exporters). Alert
+// thresholds live here and in `targets` (config/targets.ts); monitoring/alerts reads both.
 import { z } from "zod";
 import { bool, int, num, text } from "./fields";
 
+const durationMessage = "expected a Prometheus duration such as 15s, 5m or 4h";
 const duration = (fallback: string) =>
-  z
-    .string({ error: "expected a Prometheus duration such as 15s, 5m or 4h" })
-    .regex(/^\d+(ms|s|m|h|d|w|y)$/, { error: "expected a Prometheus duration such as 15s, 5m or 4h" })
-    .default(fallback);
+  z.string({ error: durationMessage }).regex(/^\d+(ms|s|m|h|d|w|y)$/, { error: durationMessage }).default(fallback);
 
 export const AlertingSchema = z
   .object({
@@ -32,6 +31,7 @@ export const AlertingSchema = z
         from: z.string().email({ error: "expected an e-mail address" }).optional(),
         smarthost: z.string().regex(/^[^:\s]+:\d+$/, { error: "expected host:port" }).optional(),
         authUsername: text().optional(),
+        requireTls: bool().default(true),
       })
       .strict()
       .prefault({})
@@ -42,6 +42,47 @@ export const AlertingSchema = z
     groupInterval: duration("5m"),
     repeatInterval: duration("4h"),
     criticalRepeatInterval: duration("1h"),
+    watchdogRepeatInterval: duration("1m").describe("how often the Watchdog heartbeat is re-sent to its receiver"),
+  })
+  .strict()
+  .prefault({});
+
+/**
+ * Alert thresholds beyond the stack's `targets` (which hold the spec's figures). Ratios are 0..1,
+ * durations are named in their unit. The defaults are the values the rule tests
+ * (monitoring/alerts/tests) are written against.
+ */
+export const ThresholdsSchema = z
+  .object({
+    completenessCriticalMin: num(0, 1).default(0.85).describe("average completeness below which EnrichmentCompletenessLow turns critical"),
+    lowCompletenessShareMax: num(0, 1).default(0.1).describe("share of documents scoring below 0.5 completeness"),
+    reviewQueueMax: int(1).default(500).describe("documents waiting for review (warning)"),
+    reviewQueueCritical: int(1).default(2000).describe("documents waiting for review (critical)"),
+    reviewOldestItemMaxHours: num(0).default(24).describe("age of the oldest document waiting for review"),
+    queueBacklogMax: int(1).default(1000).describe("messages waiting on an NSQ channel (warning)"),
+    queueBacklogCritical: int(1).default(5000).describe("messages waiting on an NSQ channel (critical)"),
+    queueTimeoutsMax: int(0).default(10).describe("NSQ message timeouts per channel in 15 minutes"),
+    certificateExpiryDays: int(1).default(21).describe("days before expiry a certificate warns"),
+    certificateExpiryCriticalDays: int(1).default(7).describe("days before expiry a certificate is critical"),
+    backupMaxAgeHours: int(1).default(26).describe("hours since the last successful MongoDB backup"),
+    restoreTestMaxAgeDays: int(1).default(35).describe("days since a backup was last restored as a test"),
+    diskFreeMin: num(0, 1).default(0.15).describe("free share of a host filesystem (warning)"),
+    diskFreeCritical: num(0, 1).default(0.05).describe("free share of a host filesystem (critical)"),
+    memoryUsageMax: num(0, 1).default(0.9).describe("used share of host memory"),
+    cpuUsageMax: num(0, 1).default(0.9).describe("busy share of host CPU over 5 minutes"),
+    containerMemoryUsageMax: num(0, 1).default(0.9).describe("used share of a container's memory limit"),
+    containerRestartsMax: int(0).default(2).describe("container restarts in 30 minutes"),
+    agentErrorRateMax: num(0, 1).default(0.05).describe("failed share of agent requests (warning)"),
+    agentErrorRateCritical: num(0, 1).default(0.25).describe("failed share of agent requests (critical)"),
+    agentP95MaxSeconds: num(0).default(30).describe("agent request latency, 95th percentile"),
+    apiP95CriticalSeconds: num(0).default(1).describe("API latency p95 at which ApiLatencyHigh turns critical (warning: targets.apiP95MaxSeconds)"),
+    errorRateCritical: num(0, 1).default(0.05).describe("API error share at which ApiErrorRateHigh turns critical (warning: targets.errorRateMax)"),
+    databaseP95MaxSeconds: num(0).default(0.5).describe("MongoDB operation latency seen by the services, 95th percentile"),
+    mongodbConnectionsUsageMax: num(0, 1).default(0.8).describe("used share of MongoDB's available connections"),
+    ollamaProbeMaxSeconds: num(0).default(2).describe("duration of the Ollama /api/version probe"),
+    gpuMemoryUsageMax: num(0, 1).default(0.95).describe("used share of GPU frame-buffer memory"),
+    gpuTemperatureMaxCelsius: num(0).default(85).describe("GPU temperature"),
+    mixedReleaseMaxHours: int(1).default(6).describe("hours two releases may run side by side (a canary) before it is reported"),
   })
   .strict()
   .prefault({});
@@ -49,26 +90,20 @@ export const AlertingSchema = z
 export const MonitoringSchema = z
   .object({
     scrapeInterval: duration("15s"),
+    evaluationInterval: duration("15s"),
     retentionDays: int(1).default(15).describe("Prometheus TSDB retention"),
-    gpuMetrics: bool().default(true).describe("run NVIDIA's DCGM exporter (needs the NVIDIA runtime)"),
-    thresholds: z
-      .object({
-        reviewQueueMax: int(1).default(500),
-        queueBacklogMax: int(1).default(1000),
-        certificateExpiryDays: int(1).default(21),
-        backupMaxAgeHours: int(1).default(26),
-        diskFreeMin: num(0, 1).default(0.15),
-        memoryUsageMax: num(0, 1).default(0.9),
-        agentErrorRateMax: num(0, 1).default(0.05),
-        agentP95MaxSeconds: num(0).default(30),
-        gpuMemoryUsageMax: num(0, 1).default(0.95),
-      })
-      .strict()
-      .prefault({}),
+    gpuMetrics: bool().default(true).describe("run NVIDIA's DCGM exporter when Ollama has a GPU (needs the NVIDIA runtime)"),
+    runbookBaseUrl: z
+      .string({ error: "expected the URL of the runbook folder" })
+      .url({ error: "expected the URL of the runbook folder, such as https://github.com/org/repo/blob/main/docs/runbooks" })
+      .default("https://github.com/example/enrichment-platform/blob/main/docs/runbooks")
+      .describe("alerts link to <runbookBaseUrl>/<slug>.md"),
+    thresholds: ThresholdsSchema,
     alerting: AlertingSchema,
     grafana: z
       .object({
         defaultRange: duration("24h"),
+        rootUrl: z.string().url({ error: "expected the URL operators open Grafana at, such as https://grafana.example.org/" }).optional(),
       })
       .strict()
       .prefault({}),
@@ -77,3 +112,5 @@ export const MonitoringSchema = z
   .prefault({});
 
 export type MonitoringSettings = z.output<typeof MonitoringSchema>;
+export type Thresholds = z.output<typeof ThresholdsSchema>;
+export type AlertingSettings = z.output<typeof AlertingSchema>;

@@ -76,7 +76,9 @@ describe("npm run synth -- --stack staging", () => {
     expect(fs.readFileSync(path.join(files, "mongodb", "run", "secrets", "mongodb-root-password"), "utf8")).toBe("[secret]");
     const init = fs.readFileSync(path.join(files, "mongodb", "docker-entrypoint-initdb.d", "10-app-user.js"), "utf8");
     expect(init).toContain("createUser");
-    expect(init).toContain('readFileSync("/run/secrets/mongodb-app-password"');
+    expect(init).toContain('read("mongodb-app-password")');
+    expect(init).toContain('role: "clusterMonitor"');
+    expect(fs.readFileSync(path.join(files, "mongodb", "run", "secrets", "mongodb-monitor-password"), "utf8")).toBe("[secret]");
     const uploads = resources
       .filter((r) => r.type === "docker:index/container:Container")
       .flatMap((r) => ((r.inputs as { uploads?: { file: string }[] }).uploads ?? []).map((u) => path.join(r.name as string, u.file)));
