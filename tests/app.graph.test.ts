@@ -156,9 +156,13 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
     }
   });
 
-  it("only the edge publishes beyond loopback; nothing but the edge and MongoDB publishes at all", () => {
+  it("only the edge publishes beyond loopback; nothing publishes unless the stack file lists it", () => {
     const publishing = containers().filter((c) => (c.inputs.ports as unknown[]).length > 0);
-    expect(publishing.map((c) => c.name).sort()).toEqual(["edge", "mongodb"]);
+    const listed = new Set(Object.keys(values().exposure.publish).map((service) => (service === "edge-http" ? "edge" : service)));
+    expect(publishing.map((c) => c.name).sort()).toEqual([...listed].sort());
+    // The committed stacks publish the edge, MongoDB for the index reconciler, and (staging)
+    // Prometheus for promotion; nothing else.
+    for (const name of listed) expect(["edge", "mongodb", "prometheus"]).toContain(name);
     for (const c of publishing) {
       for (const p of c.inputs.ports as { ip: string }[]) if (!p.ip.startsWith("127.")) expect(c.name).toBe("edge");
     }
