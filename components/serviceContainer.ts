@@ -4,6 +4,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "./network";
+import { LABEL_PREFIX } from "./services";
 
 export type ServiceGroup = "data" | "model" | "mcp" | "enrichment" | "api" | "edge" | "monitoring";
 
@@ -102,7 +103,7 @@ const DEFAULT_HEALTHCHECK = { intervalSeconds: 15, timeoutSeconds: 5, retries: 5
 
 const seconds = (value: number) => `${value}s`;
 
-export const LABEL_PREFIX = "org.enrichment";
+export { LABEL_PREFIX };
 
 export class ServiceContainer extends pulumi.ComponentResource {
   readonly container: docker.Container;

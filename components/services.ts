@@ -19,6 +19,9 @@ export const PUBLISHABLE_SERVICES: readonly string[] = [
   "grafana",
 ];
 
+/** Prefix of every container label this program sets (`org.enrichment.service`, ...). */
+export const LABEL_PREFIX = "org.enrichment";
+
 /** Well-known container ports. */
 export const PORTS = {
   mongodb: 27017,

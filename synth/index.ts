@@ -4,7 +4,15 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
 
+import { LABEL_PREFIX } from "../components/services";
+
 export type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
+
+/** A container record's `org.enrichment.<name>` label, or undefined. */
+export function labelOf(record: ResourceRecord, name: string): string | undefined {
+  const labels = record.inputs.labels as { label: string; value: string }[] | undefined;
+  return labels?.find((l) => l.label === `${LABEL_PREFIX}.${name}`)?.value;
+}
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");

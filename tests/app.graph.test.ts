@@ -8,7 +8,7 @@ import { AGENT_CATALOG } from "../agents/catalog";
 import { EDGE_CONFIG_PATH, EDGE_CONTAINER_PATHS } from "../components/edgeConfig";
 import { FEATURE_FLAGS, FEATURE_NAMES, featureEnv } from "../components/features";
 import { readStackFile } from "../config/stackFile";
-import { Evaluation, Graph, ResourceRecord, synthesize } from "../synth";
+import { Evaluation, Graph, labelOf, ResourceRecord, synthesize } from "../synth";
 import { makePrefix, nginxTest, Prefix, retarget } from "./fixtures/app/nginx";
 
 const CONTAINER = "docker:index/container:Container";
@@ -17,14 +17,12 @@ const COMMAND = "command:local:Command";
 const APP_GROUPS = ["mcp", "enrichment", "api", "edge"];
 
 type Upload = { file: string; content?: string };
-const label = (record: ResourceRecord, name: string) =>
-  (record.inputs.labels as { label: string; value: string }[]).find((l) => l.label === `org.enrichment.${name}`)?.value;
 const envOf = (record: ResourceRecord): Record<string, string> =>
   Object.fromEntries((record.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 const uploads = (record: ResourceRecord) => record.inputs.uploads as Upload[];
 const networks = (record: ResourceRecord) => (record.inputs.networksAdvanced as { name: string }[]).map((n) => n.name);
 /** The service a container stands for in catalogs: its agent, the worker pool, or itself. */
-const serviceKey = (record: ResourceRecord) => label(record, "agent") ?? label(record, "pool") ?? label(record, "service")!;
+const serviceKey = (record: ResourceRecord) => labelOf(record, "agent") ?? labelOf(record, "pool") ?? labelOf(record, "service")!;
 
 const stacks: Record<string, { evaluation: Evaluation; graph: Graph; values: Record<string, any> }> = {};
 
@@ -41,19 +39,19 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
   const graph = () => stacks[stack].graph;
   const values = () => stacks[stack].values;
   const containers = () => graph().ofType(CONTAINER);
-  const appContainers = () => containers().filter((c) => APP_GROUPS.includes(label(c, "group")!));
+  const appContainers = () => containers().filter((c) => APP_GROUPS.includes(labelOf(c, "group")!));
   const container = (name: string) => graph().byName(CONTAINER, name);
   const pulls = () => graph().ofType(COMMAND).filter((c) => c.name.startsWith("pull-"));
 
   it("has every service of the plane, and URNs are unique", () => {
-    const services = appContainers().map((c) => label(c, "service"));
+    const services = appContainers().map((c) => labelOf(c, "service"));
     for (const service of ["mcp-server", "enrichment-coordinator", "review-api", "cost-api", "edge"]) expect(services).toContain(service);
     const urns = graph().records.map((r) => r.urn);
     expect(new Set(urns).size).toBe(urns.length);
   });
 
   it("the agent catalog yields exactly the containers it describes", () => {
-    const agents = appContainers().filter((c) => label(c, "agent"));
+    const agents = appContainers().filter((c) => labelOf(c, "agent"));
     expect(agents.map((c) => c.name).sort()).toEqual(AGENT_CATALOG.map((a) => a.name).sort());
     const models = values().release.models as Record<string, string>;
     for (const entry of AGENT_CATALOG) {
@@ -63,7 +61,7 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
       expect(env.MODEL_BACKEND).toBe(entry.backend);
       expect(env.MODEL).toBe(entry.backend === "ollama" ? models[entry.model] : entry.model);
       expect(env.FALLBACK_MODEL).toBe(entry.fallbackModel ? models[entry.fallbackModel] : undefined);
-      expect(label(agent, "group")).toBe("mcp");
+      expect(labelOf(agent, "group")).toBe("mcp");
       const image = agent.dependsOn.map((urn) => graph().byUrn(urn)!).find((r) => r.type === IMAGE && r.name === `${entry.name}-image`);
       expect(image?.inputs.name).toBe(values().release.images[entry.name]);
     }
@@ -103,7 +101,7 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
     const index = uploads(context).findIndex((u) => u.file === "/run/secrets/anthropic-api-key");
     expect(context.secretPaths).toContain(`uploads.${index}.content`);
     const agentsOnEgress = appContainers()
-      .filter((c) => label(c, "agent") && networks(c).includes(`${stack}-egress`))
+      .filter((c) => labelOf(c, "agent") && networks(c).includes(`${stack}-egress`))
       .map((c) => c.name);
     expect(agentsOnEgress).toEqual(["context-agent"]);
     for (const entry of AGENT_CATALOG.filter((a) => a.backend === "ollama")) {
@@ -131,7 +129,7 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
 
   it("workers: one container each with a stable name, one shared image, wired like the coordinator and after it", () => {
     const replicas = values().workers.replicas as number;
-    const workers = appContainers().filter((c) => label(c, "pool") === "enrichment-worker");
+    const workers = appContainers().filter((c) => labelOf(c, "pool") === "enrichment-worker");
     expect(workers.map((w) => w.name)).toEqual(Array.from({ length: replicas }, (_, i) => `enrichment-worker-${i + 1}`));
     const workerImages = graph().ofType(IMAGE).filter((i) => i.name.startsWith("enrichment-worker"));
     expect(workerImages.map((i) => i.name)).toEqual(["enrichment-worker-image"]);
@@ -213,8 +211,8 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
 
   it("the platform's own containers carry the release they run and the stable track", () => {
     for (const c of appContainers().filter((c) => c.name !== "edge")) {
-      expect(label(c, "release"), c.name).toBe(values().release.version);
-      expect(label(c, "track"), c.name).toBe("stable");
+      expect(labelOf(c, "release"), c.name).toBe(values().release.version);
+      expect(labelOf(c, "track"), c.name).toBe("stable");
     }
   });
 

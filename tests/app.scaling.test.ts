@@ -2,7 +2,7 @@
 // appears, what disappears, and whether anything else changed its inputs.
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Evaluation, ResourceRecord, synthesize } from "../synth";
+import { Evaluation, labelOf, ResourceRecord, synthesize } from "../synth";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -43,11 +43,9 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  * Records outside this plane that may change with the pool: the monitoring plane's containers,
  * whose scrape configuration lists every worker by design. Nothing else may change.
  */
-const outsideThePlane = (records: ResourceRecord[]) => records.filter((r) => !(r.type === CONTAINER && label(r, "group") === "monitoring"));
+const outsideThePlane = (records: ResourceRecord[]) => records.filter((r) => !(r.type === CONTAINER && labelOf(r, "group") === "monitoring"));
 
 const names = (records: ResourceRecord[], type?: string) => records.filter((r) => !type || r.type === type).map((r) => r.name).sort();
-const label = (record: ResourceRecord, name: string) =>
-  (record.inputs.labels as { label: string; value: string }[]).find((l) => l.label === `org.enrichment.${name}`)?.value;
 
 describe("scaling the workers changes only the containers it must", () => {
   it("2 -> 4 creates exactly two worker containers (and their components) and changes nothing else", () => {
@@ -70,7 +68,7 @@ describe("scaling the workers changes only the containers it must", () => {
     const diff = compare(runs.twoCanary, runs.fourCanary);
     expect(names(diff.created, CONTAINER)).toEqual(["enrichment-worker-3", "enrichment-worker-4"]);
     expect(outsideThePlane(diff.changed).map((r) => r.urn)).toEqual([]);
-    for (const worker of diff.created.filter((r) => r.type === CONTAINER)) expect(label(worker, "track")).toBe("stable");
+    for (const worker of diff.created.filter((r) => r.type === CONTAINER)) expect(labelOf(worker, "track")).toBe("stable");
   });
 
   it("the new workers share the pool's image instead of registering their own", () => {
@@ -90,7 +88,7 @@ describe("the canary split matches the config", () => {
     const e = runs.fourCanary;
     const tracks = ["enrichment-worker-1", "enrichment-worker-2", "enrichment-worker-3", "enrichment-worker-4"].map((name) => {
       const c = container(e, name);
-      return [label(c, "track"), label(c, "release"), imageOf(e, c).inputs.name];
+      return [labelOf(c, "track"), labelOf(c, "release"), imageOf(e, c).inputs.name];
     });
     expect(tracks).toEqual([
       ["canary", "1.5.0", CANARY.release.images["enrichment-worker"]],
@@ -99,9 +97,9 @@ describe("the canary split matches the config", () => {
       ["stable", "1.4.0", expect.stringContaining("enrichment-worker:1.4.0@")],
     ]);
     const entity = container(e, "entity-agent");
-    expect([label(entity, "track"), label(entity, "release"), imageOf(e, entity).inputs.name]).toEqual(["canary", "1.5.0", CANARY.release.images["entity-agent"]]);
+    expect([labelOf(entity, "track"), labelOf(entity, "release"), imageOf(e, entity).inputs.name]).toEqual(["canary", "1.5.0", CANARY.release.images["entity-agent"]]);
     for (const name of ["metadata-agent", "structure-agent", "content-agent", "context-agent", "mcp-server", "enrichment-coordinator", "review-api", "cost-api"]) {
-      expect([name, label(container(e, name), "track"), label(container(e, name), "release")]).toEqual([name, "stable", "1.4.0"]);
+      expect([name, labelOf(container(e, name), "track"), labelOf(container(e, name), "release")]).toEqual([name, "stable", "1.4.0"]);
     }
   });
 

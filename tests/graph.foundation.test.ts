@@ -2,15 +2,13 @@
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GENERATED_SECRETS } from "../components/secrets";
-import { Evaluation, Graph, ResourceRecord, synthesize } from "../synth";
+import { Evaluation, Graph, labelOf, synthesize } from "../synth";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
 const VOLUME = "docker:index/volume:Volume";
 const COMMAND = "command:local:Command";
 
-const label = (record: ResourceRecord, name: string) =>
-  (record.inputs.labels as { label: string; value: string }[] | undefined)?.find((l) => l.label === `org.enrichment.${name}`)?.value;
 
 const stacks: Record<string, { evaluation: Evaluation; graph: Graph }> = {};
 
@@ -25,7 +23,7 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
   const containers = () => graph().ofType(CONTAINER);
 
   it("has every foundation service", () => {
-    const services = containers().map((c) => label(c, "service"));
+    const services = containers().map((c) => labelOf(c, "service"));
     for (const service of ["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama"]) expect(services).toContain(service);
   });
 
@@ -42,12 +40,12 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
       expect(Number(inputs.cpus), where).toBeGreaterThan(0);
       expect(inputs.logDriver, where).toBe("json-file");
       expect(inputs.logOpts, where).toMatchObject({ "max-size": expect.any(String), "max-file": expect.any(String) });
-      const service = label(container, "service");
+      const service = labelOf(container, "service");
       expect(inputs.networksAdvanced, where).toContainEqual({ name: `${stack}-private`, aliases: [service] });
       expect(inputs.name, where).toBe(`${stack}-${service}`);
       // A fixed name and host port must not collide when the container is replaced.
       expect(container.deleteBeforeReplace, where).toBe(true);
-      expect(label(container, "stack"), where).toBe(stack);
+      expect(labelOf(container, "stack"), where).toBe(stack);
     }
   });
 
@@ -70,7 +68,7 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
     expect(published.inputs.options).toEqual({ "com.docker.network.bridge.enable_ip_masquerade": "false" });
     const onEgress = containers()
       .filter((c) => (c.inputs.networksAdvanced as { name: string }[]).some((n) => n.name === `${stack}-egress`))
-      .map((c) => label(c, "service"));
+      .map((c) => labelOf(c, "service"));
     expect(onEgress).toContain("ollama");
     for (const service of ["mongodb", "nsqd", "nsqlookupd", "nsqadmin"]) expect(onEgress).not.toContain(service);
   });
@@ -80,7 +78,7 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
     expect(ollama.inputs.gpus).toBe("all");
     expect(ollama.ignoreChanges).toContain("gpus");
     // Only Ollama and the GPU metrics exporter (which reads the same device) request a GPU.
-    const withGpu = containers().filter((c) => c.inputs.gpus !== undefined).map((c) => label(c, "service"));
+    const withGpu = containers().filter((c) => c.inputs.gpus !== undefined).map((c) => labelOf(c, "service"));
     expect(withGpu.sort()).toEqual(["dcgm-exporter", "ollama"]);
     for (const container of containers()) if (container.inputs.gpus !== undefined) expect(container.ignoreChanges, container.name).toContain("gpus");
   });
@@ -102,7 +100,7 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
     const pullUrns = new Set(graph().ofType(COMMAND).filter((c) => c.name.startsWith("pull-")).map((c) => c.urn));
     for (const record of graph().records) {
       if (pullUrns.has(record.urn)) continue;
-      const agent = record.type === CONTAINER && /-agent(-\d+)?$/.test(String(label(record, "service")));
+      const agent = record.type === CONTAINER && /-agent(-\d+)?$/.test(String(labelOf(record, "service")));
       if (agent || record.type.startsWith("enrichment:model:") || record.urn.includes("enrichment:model:Ollama$")) continue;
       if (record.type.includes("Agent") || record.urn.includes("Agent$")) continue;
       const waits = [...graph().transitiveDependencies(record.urn)].filter((urn) => pullUrns.has(urn));
@@ -203,7 +201,7 @@ describe("staging and production differ as configured", () => {
 
   it("MongoDB, NSQ and Ollama publish nothing beyond 127.0.0.1 in production", () => {
     for (const container of stacks.production.graph.ofType(CONTAINER)) {
-      if (!["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama"].includes(String(label(container, "service")))) continue;
+      if (!["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama"].includes(String(labelOf(container, "service")))) continue;
       for (const port of (container.inputs.ports ?? []) as { ip: string }[]) expect(port.ip, container.name).toMatch(/^127\./);
     }
   });

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Evaluation, Graph, ResourceRecord, synthesize } from "../synth";
+import { Evaluation, Graph, labelOf, ResourceRecord, synthesize } from "../synth";
 import { uploadedFiles } from "../synth/write";
 import { ALERTMANAGER_CONFIG_PATH, PROMETHEUS_PATHS } from "../monitoring/monitoring";
 import { GRAFANA_PATHS } from "../monitoring/grafana";
@@ -36,7 +36,6 @@ beforeAll(async () => {
 }, 180_000);
 
 const inputs = (record: ResourceRecord) => record.inputs as Record<string, any>;
-const label = (record: ResourceRecord, name: string) => (inputs(record).labels as { label: string; value: string }[]).find((l) => l.label === `org.enrichment.${name}`)?.value;
 
 describe.each(STACKS)("%s monitoring plane", (stack) => {
   const s = () => stacks[stack];
@@ -109,7 +108,7 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
     for (const c of containers) {
       const networks = (inputs(c).networksAdvanced as { name: string }[]).map((n) => n.name);
       expect(networks.includes(`${stack}-egress`), c.name).toBe(c.name === "alertmanager");
-      expect(label(c, "group"), c.name).toBe("monitoring");
+      expect(labelOf(c, "group"), c.name).toBe("monitoring");
       expect(inputs(c).healthcheck.tests.length, c.name).toBeGreaterThan(1);
     }
     expect(inputs(container("dcgm-exporter")).gpus).toBe("all");
@@ -127,7 +126,7 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
         for (const target of sc.targets) scraped.add(job.metrics_path === "/probe" ? new URL(target).hostname : target.split(":")[0]);
       }
     }
-    const app = s().graph.ofType(CONTAINER).filter((c) => ["mcp", "enrichment", "api"].includes(label(c, "group") ?? ""));
+    const app = s().graph.ofType(CONTAINER).filter((c) => ["mcp", "enrichment", "api"].includes(labelOf(c, "group") ?? ""));
     expect(app.length).toBeGreaterThanOrEqual(9);
     for (const c of app) expect(scraped.has(inputs(c).hostname), `${c.name} is not scraped`).toBe(true);
     // What exposes no metrics: exporters for MongoDB and NSQ, probes for Ollama, MCP and the edge.
