@@ -62,7 +62,7 @@ export function validateStackText(stack: string, text: string, filePath: string)
   }
   try {
     // The secret outputs are never read: only validation matters here.
-    const config = parseStackConfig(stack, { values, secretKeys }, () => pulumi.secret("[offline]"));
+    const config = parseStackConfig(stack, { values, secretKeys, problems: file.raw.problems }, () => pulumi.secret("[offline]"));
     const warnings = unset
       .filter((key) => SECRET_KEYS[key].requiredWhen(config.settings))
       .map((key) => `${PROJECT}:${key} is not set (${SECRET_KEYS[key].description}); pulumi up will fail until it is`);
