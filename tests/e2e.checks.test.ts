@@ -1,0 +1,308 @@
+// The pure parts of the e2e checks (tests/e2e/checks/): the comparisons and parsers that decide
+// whether a check passes, run here on fixed inputs, each shown to fail on a wrong one. The checks
+// themselves need the running e2e stack (`npm run e2e`).
+import * as YAML from "yaml";
+import * as tar from "tar-stream";
+import type Docker from "dockerode";
+import { describe, expect, it } from "vitest";
+import { bindingProblems, bindingsOf, expectedBindings } from "./e2e/checks/ports";
+import { declaredJobs, targetsVerdict } from "./e2e/checks/prometheus-targets";
+import { leakedSecrets, sinkHasAlert, testAlertPlan } from "./e2e/checks/alert-delivery";
+import { corsProblem, identify, rateLimitVerdict, routeFor, unlistedOrigin } from "./e2e/checks/edge";
+import { compareWithCatalog, indexProblems, redact, ServerIndex } from "./e2e/checks/indexes";
+import { topicNames } from "./e2e/checks/nsq-topic";
+import { healthProblems } from "./e2e/checks/health";
+import { durationMs } from "./e2e/checks/support/duration";
+import { isLoopback, toLoopback } from "./e2e/checks/support/http";
+import { poll, readArchive } from "./e2e/checks/support/docker";
+import { AlertingSchema } from "../config/monitoring";
+import { renderMonitoringFiles, PROMETHEUS_PATHS } from "../monitoring/monitoring";
+import { renderAlertmanagerConfig } from "../monitoring/alertmanager";
+import { INDEX_CATALOG, IndexDefinition } from "../components/mongoIndexes/catalog";
+import { defaultFilesInput } from "./fixtures/monitoring/tools";
+
+describe("support", () => {
+  it("reads Prometheus durations, refuses what is not one", () => {
+    expect(durationMs("30s")).toBe(30_000);
+    expect(durationMs("1m30s")).toBe(90_000);
+    expect(durationMs("5m")).toBe(300_000);
+    expect(durationMs("250ms")).toBe(250);
+    expect(durationMs("thirty")).toBeUndefined();
+    expect(durationMs("30")).toBeUndefined();
+  });
+
+  it("reaches wildcard binds on loopback, keeps loopback as it is", () => {
+    expect(toLoopback("0.0.0.0:443")).toBe("127.0.0.1:443");
+    expect(toLoopback("[::]:443")).toBe("127.0.0.1:443");
+    expect(toLoopback("127.0.0.1:8443")).toBe("127.0.0.1:8443");
+    expect(toLoopback("10.0.0.5:443")).toBe("10.0.0.5:443");
+    expect(isLoopback("127.0.0.1")).toBe(true);
+    expect(isLoopback("10.0.0.5")).toBe(false);
+  });
+
+  it("polls until accepted, and stops at its try limit when never accepted", async () => {
+    let n = 0;
+    const hit = await poll(async () => ++n, (v) => v >= 3, { tries: 10, timeoutMs: 5_000, intervalMs: 1 });
+    expect(hit).toMatchObject({ value: 3, accepted: true, tries: 3 });
+    n = 0;
+    const miss = await poll(async () => ++n, () => false, { tries: 4, timeoutMs: 5_000, intervalMs: 1 });
+    expect(miss).toMatchObject({ value: 4, accepted: false, tries: 4 });
+  });
+
+  it("reads a container archive's entries with their owner and mode", async () => {
+    const pack = tar.pack();
+    pack.entry({ name: "secrets", type: "directory", mode: 0o755, uid: 0, gid: 0 });
+    pack.entry({ name: "secrets/key", mode: 0o400, uid: 999, gid: 999 }, "s3cret");
+    pack.finalize();
+    const docker = { getContainer: () => ({ getArchive: async () => pack }) } as unknown as Docker;
+    const entries = await readArchive(docker, "c", "/run/secrets");
+    expect(entries?.map((e) => [e.name, e.type, e.mode, e.uid, e.gid, e.content.toString()])).toEqual([
+      ["secrets", "directory", 0o755, 0, 0, ""],
+      ["secrets/key", "file", 0o400, 999, 999, "s3cret"],
+    ]);
+    const missing = { getContainer: () => ({ getArchive: async () => Promise.reject(Object.assign(new Error("no such file"), { statusCode: 404 })) }) } as unknown as Docker;
+    expect(await readArchive(missing, "c", "/nowhere")).toBeNull();
+  });
+});
+
+describe("ports", () => {
+  const exposure = {
+    bindAddress: "127.0.0.1",
+    publish: {
+      mongodb: { port: 27017, address: "127.0.0.1" },
+      edge: { port: 443, address: "0.0.0.0" },
+      "edge-http": { port: 80, address: "0.0.0.0" },
+      prometheus: { port: 9090 },
+    },
+  };
+
+  it("expects each publish entry on its container (edge-http on the edge), at its address or the bind address", () => {
+    expect(expectedBindings(exposure)).toEqual({
+      mongodb: [{ ip: "127.0.0.1", port: 27017 }],
+      edge: [
+        { ip: "0.0.0.0", port: 443 },
+        { ip: "0.0.0.0", port: 80 },
+      ],
+      prometheus: [{ ip: "127.0.0.1", port: 9090 }],
+    });
+  });
+
+  it("reads Docker's port maps; an empty HostIp is every address", () => {
+    expect(bindingsOf({ "8443/tcp": [{ HostIp: "", HostPort: "443" }, { HostIp: "::", HostPort: "443" }], "8081/tcp": null })).toEqual([
+      { ip: "0.0.0.0", port: 443, containerPort: "8443/tcp" },
+      { ip: "::", port: 443, containerPort: "8443/tcp" },
+    ]);
+    expect(bindingsOf(undefined)).toEqual([]);
+  });
+
+  it("accepts exactly the configured bindings, the IPv6 twin of a wildcard included", () => {
+    const want = expectedBindings(exposure);
+    expect(bindingProblems("edge", want.edge!, [{ ip: "0.0.0.0", port: 443 }, { ip: "::", port: 443 }, { ip: "0.0.0.0", port: 80 }], "ports")).toEqual([]);
+    expect(bindingProblems("mongodb", want.mongodb!, [{ ip: "127.0.0.1", port: 27017 }], "ports")).toEqual([]);
+    expect(bindingProblems("grafana", [], [], "ports")).toEqual([]);
+  });
+
+  it("names a port bound where the config does not say, a missing one, and a data service on every address", () => {
+    const want = expectedBindings(exposure);
+    expect(bindingProblems("grafana", [], [{ ip: "127.0.0.1", port: 3000, containerPort: "3000/tcp" }], "ports")).toEqual([
+      "grafana: ports binds 127.0.0.1:3000->3000/tcp, expected no published port (not in exposure.publish)",
+    ]);
+    expect(bindingProblems("prometheus", want.prometheus!, [{ ip: "0.0.0.0", port: 9090 }], "ports")).toEqual([
+      "prometheus: ports binds 0.0.0.0:9090, expected only 127.0.0.1:9090",
+      "prometheus: ports lacks 127.0.0.1:9090 (exposure.publish asks for it)",
+    ]);
+    expect(bindingProblems("edge", want.edge!, [{ ip: "0.0.0.0", port: 443 }], "ports")).toEqual(["edge: ports lacks 0.0.0.0:80 (exposure.publish asks for it)"]);
+    expect(bindingProblems("nsqd", [{ ip: "0.0.0.0", port: 4151 }], [{ ip: "0.0.0.0", port: 4151 }], "ports")[0]).toMatch(/may bind only loopback/);
+    expect(bindingProblems("ollama", [{ ip: "10.0.0.5", port: 11434 }], [{ ip: "10.0.0.5", port: 11434 }], "ports")[0]).toMatch(/may bind only loopback/);
+  });
+});
+
+describe("prometheus-targets", () => {
+  const yml = renderMonitoringFiles(defaultFilesInput()).prometheus[PROMETHEUS_PATHS.config]!;
+  const jobs = declaredJobs(yml);
+  const up = (job: string, instance = `${job}:1`) => ({ scrapePool: job, labels: { job, instance }, health: "up" });
+
+  it("reads the job names of the generated prometheus.yml", () => {
+    expect(jobs).toEqual((YAML.parse(yml).scrape_configs as { job_name: string }[]).map((j) => j.job_name));
+    expect(jobs).toEqual(expect.arrayContaining(["prometheus", "alertmanager", "grafana"]));
+    expect(declaredJobs("global: {}\n")).toEqual([]);
+  });
+
+  it("passes when every declared job has targets and all are up", () => {
+    expect(targetsVerdict(jobs.map((j) => up(j)), jobs)).toMatchObject({ ok: true, notUp: [], missingJobs: [], unexpectedJobs: [] });
+  });
+
+  it("fails on a target not up, a declared job with no target, an undeclared pool, or no target at all", () => {
+    const targets = jobs.map((j) => up(j));
+    targets[0] = { ...targets[0]!, health: "down", lastError: "connection refused" } as never;
+    const down = targetsVerdict(targets, jobs);
+    expect(down.ok).toBe(false);
+    expect(down.notUp).toEqual([`${jobs[0]} ${jobs[0]}:1 down: connection refused`]);
+    expect(targetsVerdict(jobs.slice(1).map((j) => up(j)), jobs)).toMatchObject({ ok: false, missingJobs: [jobs[0]] });
+    expect(targetsVerdict([...jobs.map((j) => up(j)), up("stray")], jobs)).toMatchObject({ ok: false, unexpectedJobs: ["stray"] });
+    expect(targetsVerdict([], []).ok).toBe(false);
+    expect(targetsVerdict([{ ...up("prometheus"), health: "unknown" }], ["prometheus"]).ok).toBe(false);
+  });
+});
+
+describe("alert-delivery", () => {
+  it("sends a warning (Slack only) with a unique name when Slack is on, and says why not when it is off", () => {
+    const plan = testAlertPlan(AlertingSchema.parse({}), "abc");
+    expect(plan).toEqual({ labels: { alertname: "E2EAlertDeliveryabc", severity: "warning", service: "e2e-check", e2e_run: "abc" }, receiver: "warning" });
+    expect(testAlertPlan(AlertingSchema.parse({ slack: { enabled: false } }), "abc")).toMatchObject({ problem: expect.stringMatching(/slack\.enabled is false/) });
+  });
+
+  it("finds no secret in the generated alertmanager.yml, and would find one written into it", () => {
+    const alerting = AlertingSchema.parse({ pagerduty: { enabled: true } });
+    const config = renderAlertmanagerConfig({ alerting });
+    const secrets = { slackWebhookUrl: "http://172.17.0.1:9999/slack/T000", pagerdutyRoutingKey: "0123456789abcdef0123" };
+    expect(leakedSecrets(config, secrets)).toEqual([]);
+    expect(leakedSecrets(`${config}\n# ${secrets.pagerdutyRoutingKey}\n`, secrets)).toEqual(["pagerdutyRoutingKey"]);
+  });
+
+  it("recognizes the alert in the sink's record by its unique name only", () => {
+    const received = JSON.stringify([{ path: "/slack", body: { attachments: [{ title: "[FIRING:1] E2EAlertDeliveryk2 (e2e-check)" }] } }]);
+    expect(sinkHasAlert(received, "E2EAlertDeliveryk2")).toBe(true);
+    expect(sinkHasAlert(received, "E2EAlertDeliveryk3")).toBe(false);
+  });
+});
+
+describe("edge", () => {
+  it("routes host names by their first label to the program's routes", () => {
+    expect(routeFor("review.e2e.enrichment.internal")?.upstream.host).toBe("review-api");
+    expect(routeFor("COST.e2e.enrichment.internal")?.upstream.host).toBe("cost-api");
+    expect(routeFor("grafana.e2e.enrichment.internal")?.upstream.host).toBe("grafana");
+    expect(routeFor("api.e2e.enrichment.internal")).toBeUndefined();
+  });
+
+  it("identifies the answering service by header or JSON body, and says nothing when the answer does not", () => {
+    expect(identify({ headers: { "x-standin-service": "review-api" }, body: "" })).toBe("review-api");
+    expect(identify({ headers: {}, body: '{"status":"ok","service":"cost-api"}' })).toBe("cost-api");
+    expect(identify({ headers: {}, body: "ok" })).toBeUndefined();
+  });
+
+  it("passes a burst that got 429s within the limit's allowance", () => {
+    const statuses = [...Array(41).fill(200), ...Array(80).fill(429)];
+    expect(rateLimitVerdict(statuses, 200, { requestsPerSecond: 20, burst: 40 })).toMatchObject({ ok: true, passed: 41, tooMany: 80 });
+  });
+
+  it("fails a burst with no 429, with more passing than the limit allows, or with errors", () => {
+    expect(rateLimitVerdict(Array(120).fill(200), 200, { requestsPerSecond: 20, burst: 40 }).ok).toBe(false);
+    // Within the allowance but never limited: the burst did not reach the limit, which proves nothing.
+    expect(rateLimitVerdict(Array(30).fill(200), 200, { requestsPerSecond: 20, burst: 40 }).detail).toMatch(/^no 429 in 30 requests/);
+    const tooMany = rateLimitVerdict([...Array(90).fill(200), 429], 200, { requestsPerSecond: 20, burst: 40 });
+    expect(tooMany.ok).toBe(false);
+    expect(tooMany.detail).toMatch(/90 requests passed, more than the 4\d the limit allows/);
+    expect(rateLimitVerdict([...Array(41).fill(200), 429, 0], 200, { requestsPerSecond: 20, burst: 40 }).detail).toMatch(/1 requests failed/);
+  });
+
+  it("unlisted origin is outside the list", () => {
+    expect(unlistedOrigin([])).toBe("https://not-listed.e2e.invalid");
+    expect(unlistedOrigin(["https://not-listed.e2e.invalid"])).toBe("https://not-listed-1.e2e.invalid");
+  });
+
+  it("wants Access-Control-Allow-Origin echoed for a listed origin on an API, and no CORS header otherwise", () => {
+    const origin = "https://review.e2e.enrichment.internal";
+    const api = { route: "review.e2e", kind: "api" as const, method: "OPTIONS" as const, origin, listed: true };
+    const allowed = { status: 204, headers: { "access-control-allow-origin": origin, "access-control-allow-methods": "GET" } };
+    expect(corsProblem(api, allowed)).toBeUndefined();
+    expect(corsProblem(api, { status: 204, headers: {} })).toMatch(/expected Access-Control-Allow-Origin: https:\/\/review\.e2e\.enrichment\.internal, got none/);
+    expect(corsProblem(api, { status: 204, headers: { "access-control-allow-origin": "*" } })).toMatch(/got "\*"/);
+    expect(corsProblem(api, { status: 404, headers: allowed.headers })).toMatch(/preflight answered 404/);
+    const unlisted = { ...api, origin: "https://evil.example", listed: false };
+    expect(corsProblem(unlisted, { status: 204, headers: {} })).toBeUndefined();
+    expect(corsProblem(unlisted, { status: 204, headers: { "access-control-allow-origin": "https://evil.example" } })).toMatch(/expected no Access-Control-\* header/);
+    expect(corsProblem({ ...api, kind: "ui" }, allowed)).toMatch(/UI route never sends CORS/);
+  });
+});
+
+describe("indexes", () => {
+  /** What listIndexes answers for a catalog entry (MongoDB's default name, key order kept). */
+  const listed = (d: IndexDefinition): ServerIndex => ({
+    name: d.name ?? d.keys.map(([f, v]) => `${f}_${v}`).join("_"),
+    key: Object.fromEntries(d.keys),
+    ...(d.expireAfterSeconds !== undefined ? { expireAfterSeconds: d.expireAfterSeconds } : {}),
+  });
+  const serverOf = (catalog: readonly IndexDefinition[]) => {
+    const out: Record<string, ServerIndex[]> = {};
+    for (const d of catalog) (out[d.collection] ??= [{ name: "_id_", key: { _id: 1 } }]).push(listed(d));
+    return out;
+  };
+
+  it("the catalog has the eight indexes with the 30-day TTL this check is about", () => {
+    expect(INDEX_CATALOG).toHaveLength(8);
+    expect(INDEX_CATALOG.filter((d) => d.expireAfterSeconds === 2592000).map((d) => `${d.collection}.${d.keys[0]![0]}`)).toEqual(["review_queue.completed_at"]);
+  });
+
+  it("passes when the server has every catalog index, a hand-made extra listed but not failed", () => {
+    const server = serverOf(INDEX_CATALOG);
+    server.review_queue!.push({ name: "by_hand", key: { reviewer: 1 } });
+    expect(compareWithCatalog(INDEX_CATALOG, server)).toEqual({ problems: [], extra: ["review_queue.by_hand"] });
+  });
+
+  it("fails a missing index, keys in another order, a lost or changed TTL, a TTL the catalog has not, a unique flag", () => {
+    const server = serverOf(INDEX_CATALOG);
+    server.cost_records = server.cost_records!.filter((i) => i.name !== "timestamp_1");
+    const missing = compareWithCatalog(INDEX_CATALOG, server).problems;
+    expect(missing).toHaveLength(1);
+    expect(missing[0]).toMatch(/^cost_records \{ timestamp: 1 \}: no index with these keys/);
+
+    const ttl = INDEX_CATALOG.find((d) => d.expireAfterSeconds !== undefined)!;
+    expect(indexProblems(ttl, [{ ...listed(ttl), expireAfterSeconds: 3600 }])).toEqual([`review_queue { completed_at: 1 }: expireAfterSeconds 3600, expected 2592000`]);
+    expect(indexProblems(ttl, [{ name: "completed_at_1", key: { completed_at: 1 } }])[0]).toMatch(/expireAfterSeconds absent, expected 2592000/);
+    // BSON numbers (Int32/Long/Double) compare by value.
+    expect(indexProblems(ttl, [{ ...listed(ttl), expireAfterSeconds: { toNumber: () => 2592000 } }])).toEqual([]);
+
+    const compound = INDEX_CATALOG[0]!;
+    const reversed = { name: "x", key: Object.fromEntries([...compound.keys].reverse()) };
+    expect(indexProblems(compound, [reversed])[0]).toMatch(/no index with these keys in this order/);
+    expect(indexProblems(compound, [{ ...listed(compound), expireAfterSeconds: 60 }])[0]).toMatch(/the catalog sets no TTL/);
+    expect(indexProblems(compound, [{ ...listed(compound), unique: true }])).toEqual([`${compound.collection} { job_id: 1, status: 1, created_at: 1 }: unique is true, expected false`]);
+    expect(indexProblems(compound, [{ ...listed(compound), key: { job_id: 1, status: -1, created_at: 1 } }])[0]).toMatch(/no index with these keys/);
+  });
+
+  it("never prints the password of the URI", () => {
+    expect(redact("mongodb://enrichment:pa55word@127.0.0.1:27017/enrichment?authSource=admin")).toBe("mongodb://enrichment:***@127.0.0.1:27017/enrichment?authSource=admin");
+  });
+});
+
+describe("nsq-topic", () => {
+  it("reads topics from NSQ 1.x stats and from the pre-1.0 wrapper", () => {
+    expect(topicNames(JSON.stringify({ version: "1.3.0", health: "OK", topics: [{ topic_name: "enrichment", channels: [] }] }))).toEqual(["enrichment"]);
+    expect(topicNames(JSON.stringify({ status_code: 200, data: { topics: [{ topic_name: "a" }, { topic_name: "b" }] } }))).toEqual(["a", "b"]);
+    expect(topicNames(JSON.stringify({ version: "1.3.0", topics: [] }))).toEqual([]);
+  });
+
+  it("refuses an answer that is not stats", () => {
+    expect(() => topicNames(JSON.stringify({ message: "NOT_FOUND" }))).toThrow(/no "topics" array/);
+    expect(() => topicNames("<html>")).toThrow();
+  });
+});
+
+describe("health", () => {
+  const good = {
+    State: { Running: true, Status: "running", ExitCode: 0, Error: "", Health: { Status: "healthy", FailingStreak: 0, Log: [] } },
+    HostConfig: { RestartPolicy: { Name: "unless-stopped", MaximumRetryCount: 0 }, Memory: 256 * 1048576, NanoCpus: 500_000_000 },
+  } as unknown as Docker.ContainerInspectInfo;
+
+  it("passes a running, healthy, limited container that restarts unless stopped", () => {
+    expect(healthProblems("e2e-x", good)).toEqual([]);
+  });
+
+  it("names each problem: stopped, unhealthy (with the last probe), no healthcheck, restart policy, limits", () => {
+    const bad = {
+      State: { Running: false, Status: "exited", ExitCode: 1, Error: "", Health: { Status: "unhealthy", FailingStreak: 3, Log: [{ ExitCode: 1, Output: "connection refused\n" }] } },
+      HostConfig: { RestartPolicy: { Name: "no" }, Memory: 0, NanoCpus: 0 },
+    } as unknown as Docker.ContainerInspectInfo;
+    expect(healthProblems("e2e-x", bad)).toEqual([
+      "e2e-x: not running (status exited, exit code 1)",
+      "e2e-x: health unhealthy (failing streak 3); last probe exited 1: connection refused",
+      "e2e-x: restart policy no, expected unless-stopped",
+      "e2e-x: no memory limit (HostConfig.Memory 0)",
+      "e2e-x: no CPU limit (NanoCpus 0, CpuQuota 0)",
+    ]);
+    const noHealth = { ...good, State: { ...good.State, Health: undefined } } as unknown as Docker.ContainerInspectInfo;
+    expect(healthProblems("e2e-y", noHealth)).toEqual(["e2e-y: has no healthcheck"]);
+  });
+});
+
