@@ -17,6 +17,8 @@ export interface EvaluateOptions {
   overrides?: Record<string, unknown>;
   /** Evaluate as `pulumi preview` does (unknown outputs stay unknown). */
   preview?: boolean;
+  /** Secret config values (by key, e.g. slackWebhookUrl), as `pulumi config set --secret` would hold them. */
+  secrets?: Record<string, string>;
   /**
    * In-process only (not serializable, so never through synthesize()): the mocks that answer
    * registrations instead of SynthMocks, e.g. the e2e runner, which applies each resource to a
@@ -125,6 +127,10 @@ function installConfig(options: EvaluateOptions): string[] {
   const values: Record<string, unknown> = { ...file.raw.values };
   for (const [key, value] of Object.entries(options.overrides ?? {})) values[key] = mergeDeep(values[key], value);
   const secretKeys = new Set(file.raw.secretKeys);
+  for (const [key, value] of Object.entries(options.secrets ?? {})) {
+    values[key] = value;
+    secretKeys.add(key);
+  }
   const notices: string[] = [];
   // Placeholders only for the secrets this configuration requires; if the settings do not parse,
   // the program reports that itself.
@@ -166,6 +172,12 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const notices = installConfig(options);
   // Imported only now: the SDK reads its config from the environment set above.
   const pulumi = await import("@pulumi/pulumi");
+  // ...unless something imported the SDK earlier (a config module importing a component): its
+  // store then holds the environment of that moment, so hand it the config explicitly too.
+  const sdkConfig = (await import("@pulumi/pulumi/runtime/config")) as unknown as {
+    setAllConfig(config: Record<string, string>, secretKeys?: string[]): void;
+  };
+  sdkConfig.setAllConfig(JSON.parse(process.env.PULUMI_CONFIG ?? "{}"), JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]"));
   // waitForRPCs is internal to the SDK (not in its typings).
   const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as {
     getMonitor(): unknown;
