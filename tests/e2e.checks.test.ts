@@ -12,6 +12,7 @@ import { corsProblem, identify, rateLimitVerdict, routeFor, unlistedOrigin } fro
 import { compareWithCatalog, indexProblems, redact, ServerIndex } from "./e2e/checks/indexes";
 import { topicNames } from "./e2e/checks/nsq-topic";
 import { healthProblems } from "./e2e/checks/health";
+import { listedTags, pullCounts, pullProblems } from "./e2e/checks/model-pulls";
 import { durationMs } from "./e2e/checks/support/duration";
 import { isLoopback, toLoopback } from "./e2e/checks/support/http";
 import { poll, readArchive } from "./e2e/checks/support/docker";
@@ -178,6 +179,8 @@ describe("edge", () => {
   it("identifies the answering service by header or JSON body, and says nothing when the answer does not", () => {
     expect(identify({ headers: { "x-standin-service": "review-api" }, body: "" })).toBe("review-api");
     expect(identify({ headers: {}, body: '{"status":"ok","service":"cost-api"}' })).toBe("cost-api");
+    expect(identify({ headers: {}, body: '{"database":"ok","version":"11.3.1","commit":"e2e-standin"}' })).toBe("grafana");
+    expect(identify({ headers: {}, body: '{"database":"ok"}' })).toBeUndefined();
     expect(identify({ headers: {}, body: "ok" })).toBeUndefined();
   });
 
@@ -306,3 +309,30 @@ describe("health", () => {
   });
 });
 
+
+describe("model-pulls", () => {
+  const log = "2026-12-01T08:00:00Z\tllama3.2:3b\n2026-12-01T08:00:05Z\tmixtral:8x7b\n";
+  const list = "NAME                           ID             SIZE     MODIFIED\nllama3.2:3b                    e2e            60       2026-12-01T08:00:00Z\nmixtral:8x7b                   e2e            61       2026-12-01T08:00:05Z\n";
+  const models = { "llama3.2": "llama3.2:3b", mixtral: "mixtral:8x7b" };
+
+  it("counts the stand-in's pulls.log lines per tag and reads `ollama list`", () => {
+    expect([...pullCounts(log)]).toEqual([["llama3.2:3b", 1], ["mixtral:8x7b", 1]]);
+    expect([...pullCounts("t\tnomic-embed-text\n")]).toEqual([["nomic-embed-text:latest", 1]]);
+    expect(listedTags(list)).toEqual(["llama3.2:3b", "mixtral:8x7b"]);
+  });
+
+  it("passes one pull per configured tag, all listed", () => {
+    expect(pullProblems(models, pullCounts(log), listedTags(list))).toEqual([]);
+  });
+
+  it("fails a repeated pull, a missing one, an unlisted tag and a pull no model names", () => {
+    expect(pullProblems(models, pullCounts(log + "2026-12-01T08:10:00Z\tllama3.2:3b\n"), listedTags(list))).toEqual([
+      "llama3.2 (llama3.2:3b) was pulled 2 times, expected exactly once",
+    ]);
+    expect(pullProblems(models, pullCounts(log.split("\n")[0]!), listedTags(list.split("\n").slice(0, 2).join("\n")))).toEqual([
+      "mixtral (mixtral:8x7b) was pulled 0 times, expected exactly once",
+      "mixtral (mixtral:8x7b) is not in `ollama list`",
+    ]);
+    expect(pullProblems({ "llama3.2": "llama3.2:3b" }, pullCounts(log), undefined)).toEqual(["mixtral:8x7b was pulled 1 time(s) but release.models does not name it"]);
+  });
+});

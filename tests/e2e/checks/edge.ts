@@ -19,8 +19,9 @@ export function routeFor(dnsName: string, routes: readonly EdgeRouteEntry[] = ED
 const IDENTITY_HEADERS = ["x-standin-service", "x-service", "x-served-by"];
 
 /**
- * Which service answered, as the answer says: an identity header, or a `service` field of a JSON
- * body (the platform images' /health answers `{status, service, ...}`). Undefined when unsaid.
+ * Which service answered, as the answer says: an identity header, a `service` field of a JSON
+ * body (the platform stand-ins' /health answers `{status, service, release}`), or Grafana's
+ * /api/health shape. Undefined when unsaid.
  */
 export function identify(answer: Pick<HttpAnswer, "headers" | "body">): string | undefined {
   for (const header of IDENTITY_HEADERS) {
@@ -30,6 +31,8 @@ export function identify(answer: Pick<HttpAnswer, "headers" | "body">): string |
   try {
     const parsed = JSON.parse(answer.body) as Record<string, unknown>;
     for (const key of ["service", "standin"]) if (typeof parsed[key] === "string") return parsed[key] as string;
+    // Grafana's own /api/health answers {commit, database, version} (the stand-in's too).
+    if (typeof parsed.database === "string" && typeof parsed.version === "string" && "commit" in parsed) return "grafana";
   } catch {
     // not JSON
   }
