@@ -6,6 +6,7 @@ import { bool, digestImage, dnsName, int, ipv4, num, oneOf, pinnedImage, port, s
 import { MonitoringSchema } from "./monitoring";
 import { PromotionSchema } from "./promotion";
 import { TargetsSchema } from "./targets";
+import { BACKUP_SECRET_KEYS, BackupSchema, backupConfigProblems } from "./backup";
 import { AGENT_CATALOG } from "../agents/catalog";
 import { agentConfigProblems } from "../agents/plan";
 import { APP_SERVICES, LOOPBACK_ONLY_SERVICES, PUBLISHABLE_SERVICES } from "../components/services";
@@ -32,6 +33,9 @@ const ImagesSchema = z
     cadvisor: pinnedImage().default("gcr.io/cadvisor/cadvisor:v0.49.1"),
     nodeExporter: pinnedImage().default("prom/node-exporter:v1.8.2"),
     dcgmExporter: pinnedImage().default("nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04"),
+    // The backup service: mongodump/mongorestore (the mongo image's tools, same tag as mongodb) and rclone for the off-host copy.
+    backup: pinnedImage().default("mongo:7.0.14"),
+    backupOffsite: pinnedImage().default("rclone/rclone:1.68.2"),
   })
   .strict()
   .prefault({});
@@ -221,6 +225,7 @@ const SettingsSchema = z
     targets: TargetsSchema,
     monitoring: MonitoringSchema,
     promotion: PromotionSchema,
+    backup: BackupSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -262,6 +267,8 @@ const SettingsSchema = z
     for (const service of Object.keys(cfg.release.images)) {
       if (!required.includes(service)) issue(["release", "images", service], `expected one of ${required.join(", ")}`, service);
     }
+
+    for (const problem of backupConfigProblems(cfg)) issue(problem.path, problem.message, problem.input);
 
     // Agent overrides, their models and the canary's agents: the same check the agents' plan runs.
     for (const problem of agentConfigProblems({ overrides: cfg.agents, models: cfg.release.models, canaryAgents: cfg.canary?.agents })) {
@@ -319,6 +326,7 @@ export const SECRET_KEYS = {
     description: "SMTP password for Alertmanager e-mail",
     requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.email.enabled && !!cfg.monitoring.alerting.email.authUsername,
   },
+  ...BACKUP_SECRET_KEYS,
 } as const satisfies Record<string, { description: string; requiredWhen: (cfg: Settings) => boolean }>;
 
 export type SecretKey = keyof typeof SECRET_KEYS;
