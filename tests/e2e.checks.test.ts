@@ -13,6 +13,8 @@ import { compareWithCatalog, indexProblems, redact, ServerIndex } from "./e2e/ch
 import { topicNames } from "./e2e/checks/nsq-topic";
 import { healthProblems } from "./e2e/checks/health";
 import { listedTags, pullCounts, pullProblems } from "./e2e/checks/model-pulls";
+import { imageKeyOf, numericUser, ownershipProblems, resolveUser, secretPathsFromEnv } from "./e2e/checks/secret-files";
+import { IMAGES } from "../catalog/images";
 import { durationMs } from "./e2e/checks/support/duration";
 import { isLoopback, toLoopback } from "./e2e/checks/support/http";
 import { poll, readArchive } from "./e2e/checks/support/docker";
@@ -334,5 +336,55 @@ describe("model-pulls", () => {
       "mixtral (mixtral:8x7b) is not in `ollama list`",
     ]);
     expect(pullProblems({ "llama3.2": "llama3.2:3b" }, pullCounts(log), undefined)).toEqual(["mixtral:8x7b was pulled 1 time(s) but release.models does not name it"]);
+  });
+});
+
+describe("secret-files", () => {
+  const hex = (c: string) => c.repeat(64);
+  const images = { mongodb: `127.0.0.1:5000/mongodb:7.0.14@sha256:${hex("a")}`, grafana: `127.0.0.1:5000/grafana:11.3.1@sha256:${hex("b")}`, edge: "nginx:1.27.3-alpine" };
+
+  it("finds the catalog entry of an image by its repo digest, never by a tag", () => {
+    expect(imageKeyOf([`127.0.0.1:5000/grafana@sha256:${hex("b")}`], images)).toBe("grafana");
+    expect(imageKeyOf([`127.0.0.1:5000/mongodb@sha256:${hex("a")}`, "other@sha256:" + hex("c")], images)).toBe("mongodb");
+    expect(imageKeyOf([`127.0.0.1:5000/review-api@sha256:${hex("d")}`], images)).toBeUndefined();
+    expect(imageKeyOf([], images)).toBeUndefined();
+    expect(IMAGES.mongodb.user.value).toEqual({ uid: 999, gid: 999 });
+  });
+
+  it("reads secret paths from *_FILE and Grafana's *__FILE variables only", () => {
+    expect(secretPathsFromEnv(["MONGODB_URI_FILE=/run/secrets/mongodb-uri", "GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password", "PORT=5001", "PROFILE=/etc/x"])).toEqual([
+      "/run/secrets/mongodb-uri",
+      "/run/secrets/grafana-admin-password",
+    ]);
+  });
+
+  it("resolves numeric and named users (no USER is root)", () => {
+    expect(numericUser("")).toEqual({ uid: 0, gid: 0 });
+    expect(numericUser("65534:0")).toEqual({ uid: 65534, gid: 0 });
+    expect(numericUser("472")).toEqual({ uid: 472, gid: 472 });
+    expect(numericUser("nobody")).toBeUndefined();
+    const passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\nenrichment:x:10001:10001::/app:/sbin/nologin\n";
+    const group = "root:x:0:\nnogroup:x:65533:\nenrichment:x:10001:\n";
+    expect(resolveUser("enrichment", passwd, group)).toEqual({ uid: 10001, gid: 10001 });
+    expect(resolveUser("nobody:nogroup", passwd, group)).toEqual({ uid: 65534, gid: 65533 });
+    expect(resolveUser("ghost", passwd, group)).toBeUndefined();
+  });
+
+  it("accepts 0400 owned by the runtime user, and 0440 with the user's own non-root group", () => {
+    expect(ownershipProblems("/run/secrets/k", { uid: 999, gid: 999, mode: 0o100400 }, { uid: 999, gid: 999 })).toEqual([]);
+    expect(ownershipProblems("/run/secrets/k", { uid: 999, gid: 999, mode: 0o440 }, { uid: 999, gid: 999 })).toEqual([]);
+    expect(ownershipProblems("/run/secrets/k", { uid: 0, gid: 0, mode: 0o440 }, { uid: 0, gid: 0 })).toEqual([]);
+  });
+
+  it("fails root-owned files for a non-root service (the provider's default), world or root-group access, an unreadable owner", () => {
+    expect(ownershipProblems("/run/secrets/k", { uid: 0, gid: 0, mode: 0o440 }, { uid: 999, gid: 999 })).toEqual([
+      "/run/secrets/k is owned by uid 0 (mode 0440), expected the runtime user 999",
+      "/run/secrets/k mode 0440, group 0: the group can read it, and it is not the runtime user's own group (expected 0400)",
+    ]);
+    expect(ownershipProblems("/run/secrets/k", { uid: 472, gid: 0, mode: 0o440 }, { uid: 472, gid: 0 })).toEqual([
+      "/run/secrets/k mode 0440, group 0: the group can read it, and it is not the runtime user's own group (expected 0400)",
+    ]);
+    expect(ownershipProblems("/run/secrets/k", { uid: 999, gid: 999, mode: 0o644 }, { uid: 999, gid: 999 })).toEqual(["/run/secrets/k mode 0644: every user may use it (expected 0400)"]);
+    expect(ownershipProblems("/run/secrets/k", { uid: 999, gid: 999, mode: 0o200 }, { uid: 999, gid: 999 })).toEqual(["/run/secrets/k mode 0200: its owner cannot read it"]);
   });
 });

@@ -108,14 +108,17 @@ export async function checkEdge(ctx: E2EContext) {
   const notes: string[] = [];
   const send = (dnsName: string, path: string, options: { method?: string; headers?: Record<string, string>; agent?: https.Agent } = {}) =>
     request(`${base}${path}`, { ca, servername: dnsName, headers: { host: dnsName, ...(options.headers ?? {}) }, method: options.method, agent: options.agent, timeoutMs: 10_000 });
-  // Outside the burst a 429 means this check's own requests used the bucket up: wait one refill and retry (3 tries).
+  // Outside the burst, requests are paced at the limit's rate, and a 429 is retried (3 tries).
   const refillMs = Math.ceil(1000 / ctx.settings.rateLimit.requestsPerSecond) + 100;
+  let last = 0;
+  const paced = async (dnsName: string, path: string, options: { method?: string; headers?: Record<string, string> }) => {
+    await sleep(Math.max(0, last + refillMs - Date.now()));
+    last = Date.now();
+    return send(dnsName, path, options);
+  };
   const sendPatient = async (dnsName: string, path: string, options: { method?: string; headers?: Record<string, string> } = {}) => {
-    let answer = await send(dnsName, path, options);
-    for (let i = 0; i < 2 && answer.status === 429; i++) {
-      await sleep(refillMs);
-      answer = await send(dnsName, path, options);
-    }
+    let answer = await paced(dnsName, path, options);
+    for (let i = 0; i < 2 && answer.status === 429; i++) answer = await paced(dnsName, path, options);
     return answer;
   };
 

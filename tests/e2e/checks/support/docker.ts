@@ -47,7 +47,7 @@ export async function exec(
   docker: Docker,
   container: string,
   cmd: string[],
-  options: { user?: string; timeoutMs?: number } = {},
+  options: { user?: string; timeoutMs?: number; /** Do not attach stdout (e.g. `cat` of a secret). */ discardStdout?: boolean } = {},
 ): Promise<ExecResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   let stdout = "";
@@ -55,7 +55,7 @@ export async function exec(
   try {
     const handle = await docker.getContainer(container).exec({
       Cmd: cmd,
-      AttachStdout: true,
+      AttachStdout: !options.discardStdout,
       AttachStderr: true,
       ...(options.user ? { User: options.user } : {}),
     });
