@@ -8,8 +8,14 @@ import { badUsage, Io, parseOptions, UsageError } from "./cli";
 
 export const DRIFT_EXIT = { clean: 0, drift: 1, notAPreview: 2 } as const;
 
+export interface SpuriousDiff {
+  type: string;
+  property: string;
+  reason: string;
+}
+
 /** Diffs that appear on every refresh without anything having changed. */
-export const SPURIOUS_DIFFS: readonly { type: string; property: string; reason: string }[] = [
+export const SPURIOUS_DIFFS: readonly SpuriousDiff[] = [
   {
     type: "docker:index/container:Container",
     property: "gpus",
@@ -80,6 +86,8 @@ export interface IgnoredDiff {
   name: string;
   properties: string[];
   reason: string;
+  /** The preview would replace (delete and recreate) this resource for the spurious difference alone. */
+  replaces: boolean;
 }
 
 export interface DriftAnalysis {
@@ -129,7 +137,7 @@ export function topLevelProperty(path: string): string {
   return path.split(/[.[]/, 1)[0];
 }
 
-export function analyzePreview(digest: PreviewDigest): DriftAnalysis {
+export function analyzePreview(digest: PreviewDigest, spuriousDiffs: readonly SpuriousDiff[] = SPURIOUS_DIFFS): DriftAnalysis {
   const byUrn = new Map<string, z.output<typeof StepSchema>[]>();
   for (const step of digest.steps ?? []) {
     // A replacement is reported as several steps (create-replacement, replace, delete-replaced).
@@ -152,12 +160,12 @@ export function analyzePreview(digest: PreviewDigest): DriftAnalysis {
       for (const key of step.diffReasons ?? []) if (![...properties.keys()].some((p) => topLevelProperty(p) === key)) properties.set(key, "update");
     }
 
-    const spurious = SPURIOUS_DIFFS.filter((rule) => rule.type === type);
+    const spurious = spuriousDiffs.filter((rule) => rule.type === type);
     const isSpurious = (path: string) => spurious.some((rule) => topLevelProperty(path) === rule.property);
     const real = [...properties].filter(([path]) => !isSpurious(path));
     const onlyUpdates = ops.every((op) => op === "update" || op === "replace" || op === "create-replacement" || op === "delete-replaced");
     if (properties.size > 0 && real.length === 0 && onlyUpdates) {
-      ignored.push({ urn, type, name, properties: [...properties.keys()], reason: spurious[0].reason });
+      ignored.push({ urn, type, name, properties: [...properties.keys()], reason: spurious[0].reason, replaces: mainOp(ops) === "replace" });
       continue;
     }
     const ignoredProperties = [...properties.keys()].filter(isSpurious);
@@ -212,7 +220,18 @@ export function formatDriftReport(analysis: DriftAnalysis, stackOverride?: strin
 
   if (analysis.ignored.length > 0) {
     lines.push("", "Ignored (known spurious):");
-    for (const item of analysis.ignored) lines.push(`  ${item.name} (${item.type}): ${item.properties.join(", ")}: ${item.reason}`);
+    for (const item of analysis.ignored) {
+      lines.push(`  ${item.name} (${item.type}): ${item.properties.join(", ")}: ${item.reason}${item.replaces ? " (the preview would REPLACE it for this alone)" : ""}`);
+    }
+  }
+  const spuriousReplacements = analysis.ignored.filter((item) => item.replaces);
+  if (spuriousReplacements.length > 0) {
+    const names = spuriousReplacements.map((item) => item.name).join(", ");
+    lines.push(
+      "",
+      `Careful: a plain \`pulumi up --stack ${stack}\` would delete and recreate ${names} although nothing about ${spuriousReplacements.length === 1 ? "it" : "them"} drifted.`,
+      analysis.drifted.length > 0 ? "  Repair only what drifted, with the --target lines below." : "  Nothing needs repairing: do not run pulumi up for this.",
+    );
   }
 
   if (analysis.errors.length > 0) {
@@ -220,7 +239,17 @@ export function formatDriftReport(analysis: DriftAnalysis, stackOverride?: strin
     for (const error of analysis.errors) lines.push(`  ${error}`);
   }
 
-  if (analysis.drifted.length > 0) {
+  if (analysis.drifted.length > 0 && spuriousReplacements.length > 0) {
+    const targets = analysis.drifted.map((resource) => `--target '${resource.urn}'`).join(" ");
+    lines.push(
+      "",
+      "What to run:",
+      `  pulumi preview --stack ${stack} --refresh --diff ${targets}   # the full diff of what drifted`,
+      `  pulumi up --stack ${stack} --refresh ${targets}   # put back only what drifted`,
+      `  If the change was intended, make it in the program or Pulumi.${stack}.yaml instead and deploy that;`,
+      `  never silence drift with \`pulumi refresh\` alone (the next preview shows the same diff).`,
+    );
+  } else if (analysis.drifted.length > 0) {
     lines.push(
       "",
       "What to run:",
