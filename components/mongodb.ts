@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "./network";
 import { PlatformContext, ServiceContainer } from "./serviceContainer";
 import { PORTS } from "./services";
+import { BACKUP_USERS_INIT_PATH, BackupUsers, backupUsersInitScript, backupUserSecretFiles } from "./backup/users";
 
 export interface MongoDatabaseArgs {
   context: PlatformContext;
@@ -27,6 +28,8 @@ export interface MongoDatabaseArgs {
   adminHost: string;
   /** External mode: the URI (a Pulumi secret). */
   externalUri?: pulumi.Input<string>;
+  /** Managed mode: the backup users (components/backup/users.ts), created by their own init script. */
+  backupUsers?: BackupUsers;
 }
 
 const SECRETS_DIR = "/run/secrets";
@@ -110,8 +113,12 @@ export class MongoDatabase extends pulumi.ComponentResource {
           { path: `${SECRETS_DIR}/mongodb-root-password`, content: args.rootPassword, envVar: "MONGO_INITDB_ROOT_PASSWORD_FILE" },
           { path: `${SECRETS_DIR}/mongodb-app-password`, content: args.appPassword },
           { path: `${SECRETS_DIR}/mongodb-monitor-password`, content: args.monitorPassword },
+          ...(args.backupUsers ? backupUserSecretFiles(args.backupUsers) : []),
         ],
-        files: [{ path: "/docker-entrypoint-initdb.d/10-app-user.js", content: appUserInitScript(args.database, args.appUser) }],
+        files: [
+          { path: "/docker-entrypoint-initdb.d/10-app-user.js", content: appUserInitScript(args.database, args.appUser) },
+          ...(args.backupUsers ? [{ path: BACKUP_USERS_INIT_PATH, content: backupUsersInitScript(args.database, args.backupUsers) }] : []),
+        ],
         healthcheck: {
           test: ["CMD", "mongosh", "--quiet", "--norc", "--eval", "quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)"],
           intervalSeconds: 10,
