@@ -2,7 +2,8 @@
 // defaulted and documented. `Pulumi.<stack>.yaml` sets these under the `enrichment:` namespace;
 // nothing else in the program reads Pulumi config (see config/load.ts).
 import { z } from "zod";
-import { bool, digestImage, dnsName, int, ipv4, num, oneOf, pinnedImage, port, size, text } from "./fields";
+import { bool, cpus, digestImage, dnsName, int, ipv4, oneOf, pinnedImage, port, size, text } from "./fields";
+import { publishConflicts } from "./exposure";
 import { MonitoringSchema } from "./monitoring";
 import { PromotionSchema } from "./promotion";
 import { TargetsSchema } from "./targets";
@@ -12,6 +13,7 @@ import { agentConfigProblems } from "../agents/plan";
 import { APP_SERVICES, LOOPBACK_ONLY_SERVICES, PUBLISHABLE_SERVICES } from "../components/services";
 import { FEATURE_NAMES, isFeatureName } from "../components/features";
 import { ORIGIN } from "../components/edgeConfig";
+import { IMAGES } from "../catalog/images";
 
 export const PROJECT = "enrichment";
 
@@ -27,8 +29,10 @@ const ImagesSchema = z
     prometheus: pinnedImage().default("prom/prometheus:v2.55.1"),
     alertmanager: pinnedImage().default("prom/alertmanager:v0.27.0"),
     grafana: pinnedImage().default("grafana/grafana:11.3.1"),
-    mongodbExporter: pinnedImage().default("percona/mongodb_exporter:0.42.0"),
-    nsqExporter: pinnedImage().default("lovoo/nsq_exporter:v2.0.2"),
+    // The exporters' images are chosen for facts recorded in catalog/images.ts: the MongoDB
+    // exporter needs a shell to read its URI from a file, the NSQ exporter must read NSQ 1.x stats.
+    mongodbExporter: pinnedImage().default(IMAGES.mongodbExporter.reference),
+    nsqExporter: pinnedImage().default(IMAGES.nsqExporter.reference),
     blackboxExporter: pinnedImage().default("prom/blackbox-exporter:v0.25.0"),
     cadvisor: pinnedImage().default("gcr.io/cadvisor/cadvisor:v0.49.1"),
     nodeExporter: pinnedImage().default("prom/node-exporter:v1.8.2"),
@@ -152,7 +156,7 @@ const SettingsSchema = z
             image: digestImage().optional(),
             replicas: int(1).optional(),
             memoryMb: int(16).optional(),
-            cpus: num(0.05, 256).optional(),
+            cpus: cpus().optional(),
           })
           .strict(),
       )
@@ -177,7 +181,14 @@ const SettingsSchema = z
       .prefault({}),
     ollama: z
       .object({
-        gpus: text('"all", "device=0" or "none"').default("all").describe("GPU request (docker run --gpus); none for a CPU-only host"),
+        gpus: z
+          .string({ error: 'expected "all", "device=<id>[,<id>...]" or "none"' })
+          .regex(/^(all|none|device=[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*)$/, {
+            // Only these forms read back as sent (the provider's flattenGPUsFromDeviceRequests).
+            error: 'expected "all", "device=<id>[,<id>...]" or "none"',
+          })
+          .default("all")
+          .describe("GPU request (docker run --gpus); none for a CPU-only host: then no container requests a GPU and the DCGM exporter does not run"),
         waitTimeoutSeconds: int(10).default(300),
         pullTimeoutMinutes: int(1).default(90).describe("how long one model pull may take"),
       })
@@ -194,6 +205,16 @@ const SettingsSchema = z
         dnsNames: z.array(dnsName()).min(1, { error: "expected at least one DNS name" }).describe("SANs of the edge certificate"),
       })
       .strict(),
+    appRuntimeUser: z
+      .object({
+        uid: int(1, 2147483647).describe("numeric user id; 0 (root) is refused"),
+        gid: int(0, 2147483647).describe("numeric group id"),
+      })
+      .strict()
+      .default({ uid: 10001, gid: 10001 })
+      .describe(
+        "uid:gid the platform's own images (release.images) run as: the program runs their containers with this --user and delivers their secret files (mode 0400) owned by it",
+      ),
     features: z
       .record(z.string().regex(/^ENABLE_[A-Z0-9_]+$/, { error: "expected a flag name such as ENABLE_AUTO_APPROVAL" }), bool())
       .default({})
@@ -236,6 +257,9 @@ const SettingsSchema = z
       issue(["workers", "replicas"], "expected an integer >= 2 in production", cfg.workers.replicas);
     }
 
+    for (const conflict of publishConflicts(cfg.exposure.publish, cfg.exposure.bindAddress)) {
+      issue(conflict.second, conflict.message, undefined);
+    }
     for (const [service, entry] of Object.entries(cfg.exposure.publish)) {
       if (!PUBLISHABLE_SERVICES.includes(service)) {
         issue(["exposure", "publish", service], `expected one of ${PUBLISHABLE_SERVICES.join(", ")}`, service);
@@ -249,6 +273,9 @@ const SettingsSchema = z
 
     if (cfg.mongodb.mode === "managed" && !cfg.exposure.publish.mongodb) {
       issue(["exposure", "publish", "mongodb"], "expected a loopback port (e.g. { port: 27017, address: 127.0.0.1 }) for the index reconciler to reach the managed MongoDB", undefined);
+    }
+    if (cfg.monitoring.gpuMetrics === true && cfg.ollama.gpus === "none") {
+      issue(["monitoring", "gpuMetrics"], "expected false or unset when ollama.gpus is none: the DCGM exporter needs a GPU and the NVIDIA runtime", true);
     }
     if (cfg.tls.earlyRenewalDays >= cfg.tls.validityDays) {
       issue(["tls", "earlyRenewalDays"], `expected fewer days than tls.validityDays (${cfg.tls.validityDays})`, cfg.tls.earlyRenewalDays);
@@ -325,6 +352,10 @@ export const SECRET_KEYS = {
   smtpPassword: {
     description: "SMTP password for Alertmanager e-mail",
     requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.email.enabled && !!cfg.monitoring.alerting.email.authUsername,
+  },
+  deadMansSwitchUrl: {
+    description: "URL of the external dead-man's switch that Alertmanager's Watchdog webhook calls (monitoring.alerting.deadMansSwitch)",
+    requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.deadMansSwitch.enabled,
   },
   ...BACKUP_SECRET_KEYS,
 } as const satisfies Record<string, { description: string; requiredWhen: (cfg: Settings) => boolean }>;
