@@ -1,14 +1,22 @@
 // The pure parts of the e2e checks (tests/e2e/checks/): the comparisons and parsers that decide
 // whether a check passes, run here on fixed inputs, each shown to fail on a wrong one. The checks
 // themselves need the running e2e stack (`npm run e2e`).
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
 import * as YAML from "yaml";
 import * as tar from "tar-stream";
 import type Docker from "dockerode";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindingProblems, bindingsOf, expectedBindings } from "./e2e/checks/ports";
 import { declaredJobs, targetsVerdict } from "./e2e/checks/prometheus-targets";
 import { leakedSecrets, sinkHasAlert, testAlertPlan } from "./e2e/checks/alert-delivery";
-import { corsProblem, identify, rateLimitVerdict, routeFor, unlistedOrigin } from "./e2e/checks/edge";
+import { checkEdge, corsProblem, identify, rateLimitVerdict, routeFor, unlistedOrigin } from "./e2e/checks/edge";
+import type { E2EContext } from "./e2e/context";
+import { EDGE_ROUTES } from "../components/edge";
+import { renderEdgeConfig } from "../components/edgeConfig";
+import { freePort, makePrefix, NGINX, Prefix, startDns, startNginx } from "./fixtures/app/nginx";
 import { compareWithCatalog, indexProblems, redact, ServerIndex } from "./e2e/checks/indexes";
 import { topicNames } from "./e2e/checks/nsq-topic";
 import { healthProblems } from "./e2e/checks/health";
@@ -387,4 +395,166 @@ describe("secret-files", () => {
     expect(ownershipProblems("/run/secrets/k", { uid: 999, gid: 999, mode: 0o644 }, { uid: 999, gid: 999 })).toEqual(["/run/secrets/k mode 0644: every user may use it (expected 0400)"]);
     expect(ownershipProblems("/run/secrets/k", { uid: 999, gid: 999, mode: 0o200 }, { uid: 999, gid: 999 })).toEqual(["/run/secrets/k mode 0200: its owner cannot read it"]);
   });
+});
+
+// The whole edge check, run against the real nginx (Debian's) on the config the program renders,
+// with stand-in upstreams that name themselves as tests/e2e/standins do: the check's requests,
+// TLS verification, CORS cases and rate-limit burst meet real nginx behaviour here, not in the e2e only.
+describe("the edge check against a real nginx", () => {
+  const available = fs.existsSync(NGINX) && spawnSync("openssl", ["version"]).status === 0;
+  const domain = "e2e.example.test";
+  const dnsNames = EDGE_ROUTES.map((r) => `${r.name}.${domain}`);
+  let prefix: Prefix;
+  let dns: Awaited<ReturnType<typeof startDns>>;
+  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  const upstreams: http.Server[] = [];
+  const upstreamPorts: Record<string, number> = {};
+  let caCertPem = "";
+  let httpsPort = 0;
+
+  /** A CA and an edge leaf for the DNS names (openssl), written where the config points. */
+  function issue(dir: string, paths: Prefix["paths"]) {
+    const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+    run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=e2e-check-ca", "-keyout", "ca.key", "-out", "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${dnsNames[0]}`, "-keyout", paths.certificateKey, "-out", "leaf.csr"]);
+    fs.writeFileSync(path.join(dir, "san.ext"), `subjectAltName=${dnsNames.map((d) => `DNS:${d}`).join(",")}\n`);
+    run(["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-out", "leaf.pem", "-extfile", "san.ext"]);
+    caCertPem = fs.readFileSync(path.join(dir, "ca.pem"), "utf8");
+    fs.writeFileSync(paths.certificate, fs.readFileSync(path.join(dir, "leaf.pem"), "utf8") + caCertPem);
+  }
+
+  /** An upstream that answers like the stand-in of `service` (or of `claims`, to misroute). */
+  async function standin(service: string, claims = service): Promise<number> {
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "access-control-allow-origin": "*" });
+      res.end(claims === "grafana" ? JSON.stringify({ database: "ok", version: "11.3.1", commit: "e2e-standin" }) : JSON.stringify({ status: "ok", service: claims, release: "e2e-1" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    upstreams.push(server);
+    return (server.address() as import("node:net").AddressInfo).port;
+  }
+
+  const settings = (over: Record<string, unknown> = {}) =>
+    ({
+      tls: { dnsNames },
+      cors: { allowedOrigins: [`https://review.${domain}`] },
+      rateLimit: { requestsPerSecond: 5, burst: 5 },
+      exposure: { bindAddress: "127.0.0.1", publish: { edge: { port: httpsPort } } },
+      ...over,
+    }) as never;
+  const ctx = (over: Record<string, unknown> = {}) => ({ published: { edge: `127.0.0.1:${httpsPort}` }, caCertPem, settings: settings(over) }) as unknown as E2EContext;
+
+  async function start(allowedOrigins: string[], ports: Record<string, number>) {
+    await nginx?.stop();
+    const listen = { https: httpsPort, http: await freePort(), status: await freePort() };
+    const config = renderEdgeConfig({
+      routes: EDGE_ROUTES.map((r) => ({ name: r.name, serverNames: [`${r.name}.${domain}`], upstream: { host: r.upstream.host, port: ports[r.name]! }, kind: r.kind })),
+      allowedOrigins,
+      rateLimit: { requestsPerSecond: 5, burst: 5 },
+      publicHttpsPort: httpsPort,
+      httpRedirect: false,
+      resolver: `127.0.0.1:${dns.port}`,
+      ports: listen,
+      paths: prefix.paths,
+    });
+    nginx = await startNginx(config, prefix, httpsPort);
+  }
+
+  beforeAll(async () => {
+    if (!available) return;
+    prefix = makePrefix();
+    issue(prefix.dir, prefix.paths);
+    dns = await startDns();
+    for (const route of EDGE_ROUTES) upstreamPorts[route.name] = await standin(route.upstream.host);
+    httpsPort = await freePort();
+    await start([`https://review.${domain}`], upstreamPorts);
+  });
+
+  afterAll(async () => {
+    await nginx?.stop();
+    for (const server of upstreams) server.close();
+    dns?.close();
+    if (prefix) fs.rmSync(prefix.dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!available)("passes on the rendered config: TLS with the CA, routes, CORS, 429 past the limit", async () => {
+    const result = await checkEdge(ctx());
+    console.log(`edge check against nginx: ${result.detail}`);
+    expect(result.detail).toMatch(/HTTPS on 127\.0\.0\.1:\d+ verified with the stack's CA/);
+    expect(result.ok, result.detail).toBe(true);
+    expect(result.detail).toContain(`review.${domain} -> review-api`);
+    expect(result.detail).toContain(`grafana.${domain} -> grafana`);
+    expect(result.detail).toMatch(/rate limit: \d+ requests in \d+ ms: \d+ passed, [1-9]\d* got 429/);
+  });
+
+  it.skipIf(!available)("fails when the certificate is not the stack CA's", async () => {
+    const other = execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other-ca", "-keyout", "/dev/null"], { stdio: "pipe" }).toString();
+    const result = await checkEdge({ ...ctx(), caCertPem: other });
+    expect(result.ok).toBe(false);
+    expect(result.detail).toMatch(/HTTPS to https:\/\/127\.0\.0\.1:\d+ as review\.e2e\.example\.test \(CA: the stack's\) failed: .*(certificate|issuer)/i);
+  });
+
+  it.skipIf(!available)("fails a misrouted host, naming what answered and what was expected", async () => {
+    const swapped = { ...upstreamPorts, review: upstreamPorts.cost!, cost: upstreamPorts.review! };
+    await start([`https://review.${domain}`], swapped);
+    try {
+      const result = await checkEdge(ctx());
+      expect(result.ok).toBe(false);
+      expect(result.detail).toContain(`https://review.${domain} was answered by cost-api, expected review-api`);
+      expect(result.detail).toContain(`https://cost.${domain} was answered by review-api, expected cost-api`);
+    } finally {
+      await start([`https://review.${domain}`], upstreamPorts);
+    }
+  });
+
+  it.skipIf(!available)("fails when the edge allows an origin the stack does not list", async () => {
+    await start([`https://review.${domain}`, "https://not-listed.e2e.invalid"], upstreamPorts);
+    try {
+      const result = await checkEdge(ctx());
+      expect(result.ok).toBe(false);
+      expect(result.detail).toMatch(/GET on review\.e2e\.example\.test with Origin https:\/\/not-listed\.e2e\.invalid \(not listed\): expected no Access-Control-\* header/);
+    } finally {
+      await start([`https://review.${domain}`], upstreamPorts);
+    }
+  });
+
+  it.skipIf(!available)("fails when the edge sends no CORS header to a listed origin", async () => {
+    await start([], upstreamPorts);
+    try {
+      const result = await checkEdge(ctx());
+      expect(result.ok).toBe(false);
+      expect(result.detail).toMatch(/OPTIONS on review\.e2e\.example\.test with Origin https:\/\/review\.e2e\.example\.test \(listed\): expected Access-Control-Allow-Origin/);
+    } finally {
+      await start([`https://review.${domain}`], upstreamPorts);
+    }
+  });
+
+  it.skipIf(!available)("fails when the edge never answers 429 (a limit far above the burst)", async () => {
+    // The stack says 5/s; the edge (wrongly) runs 1000/s with a large burst.
+    const listen = { https: httpsPort, http: await freePort(), status: await freePort() };
+    await nginx?.stop();
+    nginx = await startNginx(
+      renderEdgeConfig({
+        routes: EDGE_ROUTES.map((r) => ({ name: r.name, serverNames: [`${r.name}.${domain}`], upstream: { host: r.upstream.host, port: upstreamPorts[r.name]! }, kind: r.kind })),
+        allowedOrigins: [`https://review.${domain}`],
+        rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+        publicHttpsPort: httpsPort,
+        httpRedirect: false,
+        resolver: `127.0.0.1:${dns.port}`,
+        ports: listen,
+        paths: prefix.paths,
+      }),
+      prefix,
+      httpsPort,
+    );
+    try {
+      const result = await checkEdge(ctx());
+      expect(result.ok).toBe(false);
+      expect(result.detail).toMatch(/rate limit on review\.e2e\.example\.test: no 429 in \d+ requests/);
+    } finally {
+      await start([`https://review.${domain}`], upstreamPorts);
+    }
+  });
+
+  it.runIf(!available)("skipped: needs Debian's nginx and openssl (apt-get install -y nginx openssl; npx vitest run tests/e2e.checks.test.ts)", () => {});
 });
