@@ -9,6 +9,9 @@ export const asSecret = (value: unknown) => ({ [SECRET_SIG.key]: SECRET_SIG.valu
 
 const digest = (text: string) => createHash("sha256").update(text).digest("hex");
 
+/** The stand-in image id of a RemoteImage named `reference` (what a container's `image` input holds offline). */
+export const mockImageId = (reference: string) => `sha256:${digest(reference)}`;
+
 /** A PEM-shaped stand-in; never a real key or certificate. */
 const fakePem = (label: string, seed: string) =>
   `-----BEGIN ${label}-----\nMOCK${Buffer.from(digest(seed)).toString("base64")}\n-----END ${label}-----\n`;
@@ -20,7 +23,7 @@ export class SynthMocks implements pulumi.runtime.Mocks {
     const state: Record<string, unknown> = { ...inputs };
     switch (type) {
       case "docker:index/remoteImage:RemoteImage":
-        state.imageId = `sha256:${digest(String(inputs.name))}`;
+        state.imageId = mockImageId(String(inputs.name));
         state.repoDigest = `${String(inputs.name).split("@")[0]}@sha256:${digest(String(inputs.name))}`;
         break;
       case "docker:index/network:Network":
