@@ -49,6 +49,7 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
       prefix: args.config.prefix,
       protectState: args.config.protectState,
       dockerHost: settings.docker.host,
+      appRuntimeUser: settings.appRuntimeUser,
     };
     const context = this.context;
     const published = (service: string) => {
@@ -179,13 +180,16 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
           slackWebhookUrl: stackSecrets.slackWebhookUrl,
           pagerdutyRoutingKey: stackSecrets.pagerdutyRoutingKey,
           smtpPassword: stackSecrets.smtpPassword,
+          deadMansSwitchUrl: stackSecrets.deadMansSwitchUrl,
         },
         grafanaAdminPassword: this.secrets.get("grafana-admin-password"),
         scrapeTargets: [...this.app.scrapeTargets, ...(this.backup?.scrapeTargets ?? [])],
         probes: [...coreProbes({ ollama: this.ollama.url, mcpServer: this.app.mcp.url }), ...this.app.probeTargets],
-        gpu: settings.monitoring.gpuMetrics && settings.ollama.gpus !== "none",
+        // GPU metrics only where there is a GPU (the schema refuses gpuMetrics: true with gpus: none).
+        gpu: (settings.monitoring.gpuMetrics ?? true) && settings.ollama.gpus !== "none",
         gpus: settings.ollama.gpus,
         mongodbUri: this.mongodb.monitoringUri,
+        mongodbServer: this.mongodb.server,
         caCertPem: this.tls.caCertPem,
         publish: { prometheus: published("prometheus"), alertmanager: published("alertmanager"), grafana: published("grafana") },
       },
