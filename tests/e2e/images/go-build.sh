@@ -18,7 +18,25 @@ cache="${E2E_CACHE:-/var/cache/enrichment-e2e}"
 export GOMODCACHE="${GOMODCACHE_E2E:-$cache/gomod}"
 export GOCACHE="${GOCACHE_E2E:-$cache/gocache}"
 export PATH="/usr/local/go/bin:$PATH"
+# The local toolchain (1.26) is newer than every row needs; never download another.
+export GOTOOLCHAIN=local
 command -v go >/dev/null || { echo "go-build: no Go toolchain (expected /usr/local/go/bin/go)" >&2; exit 1; }
+
+# The module proxy refuses `@v/list` (and for some modules `@latest`) while serving the pinned
+# versions; `go install m@v` asks for them to look for deprecations and fails on the refusal.
+# A file:// proxy in front answers only those two queries with the pinned version; every other
+# request (.info, .mod, .zip, the checksum database) falls through to the real proxy.
+overlay="$cache/goproxy-overlay"
+export GOPROXY="file://$overlay,${GOPROXY:-$(go env GOPROXY)}"
+overlay_row() {
+  local module="$1" version="$2" escaped dir
+  escaped="$(sed -E 's/[A-Z]/!\L&/g' <<<"$module")"
+  dir="$overlay/$escaped/@v"
+  mkdir -p "$dir"
+  # @v/list holds tagged versions only; a pseudo-version is answered by @latest alone.
+  if [[ "$version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]]; then echo "$version" >"$dir/list"; else : >"$dir/list"; fi
+  printf '{"Version":"%s"}\n' "$version" >"$overlay/$escaped/@latest"
+}
 
 # The directory a row's binaries land in; other scripts source this file to call it.
 bin_dir() { echo "$cache/bin/$1-$2"; }
@@ -30,25 +48,40 @@ build_row() {
     echo "go-build: $name $version cached in $out"
     return 0
   fi
+  overlay_row "$module" "$version"
   local tagargs=()
-  [[ "$tags" != "-" && -n "$tags" ]] && tagargs=(-tags "$tags")
-  local started=$SECONDS pkg target binary
+  [[ "$tags" == "-" ]] && tags=""
+  [[ -n "$tags" ]] && tagargs=(-tags "$tags")
+  local started=$SECONDS pkg binary dir src
+  # `go install m/pkg@v` refuses modules whose go.mod has replace directives (nsq's does), so
+  # every row builds in a copy of the module's own source, with its go.mod, go.sum and replaces,
+  # exactly as `go build` in the upstream checkout would (-mod=mod: module zips carry no vendor/).
+  mkdir -p "$cache"
+  dir="$(cd "$cache" && go mod download -json "$module@$version" 2>&1 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' || true)"
+  if [[ -z "$dir" || ! -d "$dir" ]]; then
+    echo "go-build: $name: the module proxy did not serve $module@$version:" >&2
+    (cd "$cache" && go mod download -json "$module@$version" | grep -E '"Error"') >&2 || true
+    return 1
+  fi
+  src="$cache/src/$name-$version"
+  if [[ ! -f "$src/go.mod" ]]; then
+    rm -rf "$src" && mkdir -p "$(dirname "$src")" && cp -r "$dir" "$src" && chmod -R u+w "$src"
+  fi
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   IFS=', ' read -r -a pkgs <<<"$packages"
   for pkg in "${pkgs[@]}"; do
     pkg="${pkg#./}"; [[ -z "$pkg" ]] && pkg="."
-    # "binary=path": the package's directory is not the binary's name (mongo-tools' .../main).
+    # "binary=path": the package directory is not the binary's name (mongo-tools' .../main).
     binary=""
     if [[ "$pkg" == *=* ]]; then binary="${pkg%%=*}"; pkg="${pkg#*=}"; fi
-    if [[ "$pkg" == "." ]]; then target="$module@$version"; else target="$module/$pkg@$version"; fi
-    echo "go-build: $name $version: go install $target${binary:+ (as $binary)}"
-    local gobin="$out.tmp"
-    [[ -n "$binary" ]] && gobin="$out.tmp/.one" && rm -rf "$gobin"
-    if ! CGO_ENABLED=0 GOBIN="$gobin" go install -trimpath -ldflags="-s -w" "${tagargs[@]}" "$target"; then
-      echo "go-build: $name $version FAILED: go install $target" >&2
+    if [[ -z "$binary" ]]; then
+      if [[ "$pkg" == "." ]]; then binary="$(basename "$(sed -E 's#/v[0-9]+$##' <<<"$module")")"; else binary="$(basename "$pkg")"; fi
+    fi
+    echo "go-build: $name $version: go build ./$pkg -> $binary${tags:+ (tags $tags)}"
+    if ! (cd "$src" && CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags="-s -w" "${tagargs[@]}" -o "$out.tmp/$binary" "./$pkg"); then
+      echo "go-build: $name $version FAILED: go build ./$pkg in $module@$version" >&2
       return 1
     fi
-    if [[ -n "$binary" ]]; then mv "$gobin/$(basename "$pkg")" "$out.tmp/$binary" && rm -rf "$gobin"; fi
   done
   rm -rf "$out" && mv "$out.tmp" "$out"
   printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$module" "$version" "$packages" "$tags" >"$out/.complete"

@@ -129,7 +129,7 @@ func cadvisorMain(args []string) int {
 	const who = "cadvisor"
 	flags, err := parseFlags(who, args, map[string]bool{
 		"docker_only": true, "store_container_labels": true, "whitelisted_container_labels": true,
-		"housekeeping_interval": true, "disable_metrics": true, "port": true, "docker": true,
+		"housekeeping_interval": true, "disable_metrics": true, "port": true, "docker": true, "logtostderr": true,
 	})
 	if err != nil {
 		return fatalf(who, "%v", err)

@@ -21,6 +21,7 @@ var personalities = map[string]func(args []string) int{
 	"mongodb_exporter": mongodbExporterMain,
 	"cadvisor":         cadvisorMain,
 	"sink":             sinkMain,
+	"gosu":             gosuMain,
 }
 
 func main() {

@@ -26,7 +26,7 @@ import (
 func mongoshMain(args []string) int {
 	var (
 		host, port, user, pass, authDB, target string
-		evals, files                         []string
+		evals, files                           []string
 	)
 	host, port = "127.0.0.1", "27017"
 	for i := 0; i < len(args); i++ {
