@@ -11,7 +11,7 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindingProblems, bindingsOf, expectedBindings } from "./e2e/checks/ports";
 import { declaredJobs, targetsVerdict } from "./e2e/checks/prometheus-targets";
-import { leakedSecrets, sinkHasAlert, testAlertPlan } from "./e2e/checks/alert-delivery";
+import { arrivalPaths, leakedSecrets, sinkHasAlert, testAlertPlan } from "./e2e/checks/alert-delivery";
 import { checkEdge, corsProblem, identify, rateLimitVerdict, routeFor, unlistedOrigin } from "./e2e/checks/edge";
 import type { E2EContext } from "./e2e/context";
 import { EDGE_ROUTES } from "../components/edge";
@@ -175,6 +175,17 @@ describe("alert-delivery", () => {
     const received = JSON.stringify([{ path: "/slack", body: { attachments: [{ title: "[FIRING:1] E2EAlertDeliveryk2 (e2e-check)" }] } }]);
     expect(sinkHasAlert(received, "E2EAlertDeliveryk2")).toBe(true);
     expect(sinkHasAlert(received, "E2EAlertDeliveryk3")).toBe(false);
+  });
+
+  it("tells which paths the alert arrived on (the webhook secret's random path proves the file was read)", () => {
+    const received = JSON.stringify([
+      { time: "t", path: "/slack/0badc0de", header: {}, body: { text: "E2EAlertDeliveryk2 firing" } },
+      { time: "t", path: "/slack/other", header: {}, body: { text: "Watchdog" } },
+    ]);
+    expect(arrivalPaths(received, "E2EAlertDeliveryk2")).toEqual(["/slack/0badc0de"]);
+    expect(arrivalPaths(received, "E2EAlertDeliveryzz")).toEqual([]);
+    expect(arrivalPaths("not json", "x")).toBeUndefined();
+    expect(arrivalPaths('{"a":1}', "x")).toBeUndefined();
   });
 });
 

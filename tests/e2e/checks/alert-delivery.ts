@@ -43,6 +43,25 @@ export function sinkHasAlert(receivedBody: string, alertname: string): boolean {
   return receivedBody.includes(alertname);
 }
 
+/**
+ * The request paths the alert arrived on, from the sink's `/received` (tests/e2e/standins
+ * exporters.go: `[{time, path, header, body}]`); undefined when the answer is not that list.
+ * Only the webhook secret holds its random path, so a match proves the secret file was used.
+ */
+export function arrivalPaths(receivedBody: string, alertname: string): string[] | undefined {
+  let list: unknown;
+  try {
+    list = JSON.parse(receivedBody);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(list)) return undefined;
+  return list
+    .filter((entry): entry is { path: string; body: unknown } => typeof entry === "object" && entry !== null && typeof (entry as { path?: unknown }).path === "string")
+    .filter((entry) => JSON.stringify(entry.body ?? null).includes(alertname))
+    .map((entry) => entry.path);
+}
+
 async function postAlert(ctx: E2EContext, container: string, body: string): Promise<string | undefined> {
   const address = hostAddress(ctx, "alertmanager");
   if (address && isLoopback(address.split(":")[0]!)) {
@@ -104,11 +123,13 @@ export async function checkAlertDelivery(ctx: E2EContext) {
   const groupWait = durationMs(alerting.groupWait) ?? 30_000;
   const timeoutMs = Math.min(180_000, groupWait + 60_000);
   let lastSeen = "";
+  let lastBody = "";
   const result = await poll(
     async () => {
       try {
         const answer = await request(`${ctx.alertSinkUrl.replace(/\/$/, "")}/received`, { timeoutMs: 5_000 });
         lastSeen = `${answer.status} ${answer.body.slice(0, 300)}`;
+        lastBody = answer.body;
         return answer.status === 200 && sinkHasAlert(answer.body, plan.labels.alertname!);
       } catch (error) {
         lastSeen = (error as Error).message;
@@ -126,8 +147,23 @@ export async function checkAlertDelivery(ctx: E2EContext) {
     );
     return { ok: false, detail: problems.join("; ") };
   }
+  const paths = arrivalPaths(lastBody, plan.labels.alertname!);
+  const webhook = ctx.secrets.slackWebhookUrl;
+  const secretPath = webhook ? safePath(webhook) : undefined;
+  const viaSecret = !!(paths && secretPath && paths.includes(secretPath));
+  if (paths && secretPath && !viaSecret) {
+    problems.push(`the alert arrived on ${paths.join(", ")}, not on the path of the slackWebhookUrl secret: it did not come through the secret file`);
+  }
   if (problems.length) return { ok: false, detail: `the alert arrived after ${waited}, but: ${problems.join("; ")}` };
-  return { ok: true, detail: `alert ${plan.labels.alertname} posted to Alertmanager reached the sink through receiver ${plan.receiver} (Slack, api_url_file) after ${waited}; the config names its secret files and holds no secret` };
+  return { ok: true, detail: `alert ${plan.labels.alertname} posted to Alertmanager reached the sink through receiver ${plan.receiver} (Slack, api_url_file${viaSecret ? ", on the secret webhook's path" : ""}) after ${waited}; the config names its secret files and holds no secret` };
+}
+
+function safePath(url: string): string | undefined {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 async function alertmanagerLogTail(ctx: E2EContext, container: string): Promise<string> {

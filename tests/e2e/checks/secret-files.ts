@@ -135,7 +135,10 @@ export async function checkSecretFiles(ctx: E2EContext) {
       const stranger = STRANGER.uid === user.uid ? { uid: STRANGER.uid + 1, gid: STRANGER.gid + 1 } : STRANGER;
       const asStranger = await exec(ctx.docker, container.name, ["cat", path], { user: `${stranger.uid}:${stranger.gid}`, discardStdout: true, timeoutMs: 15_000 });
       if (asStranger.exitCode === 0) issues.push(`${path}: readable by uid ${stranger.uid}:${stranger.gid}, a user that is not the service's`);
-      else if (asStranger.error) issues.push(`${path}: \`cat\` as ${stranger.uid}:${stranger.gid} could not run: ${asStranger.error}`);
+      // 126/127: the runtime could not start `cat` at all, which proves nothing about the file.
+      else if (asStranger.error || asStranger.exitCode === 126 || asStranger.exitCode === 127 || asStranger.exitCode === null) {
+        issues.push(`${path}: \`cat\` as ${stranger.uid}:${stranger.gid} could not run (${asStranger.error ?? `exit ${asStranger.exitCode}`})`);
+      }
       problems.push(...issues.map((issue) => `${container.name}: ${issue}`));
       checked.push(`${container.name}:${path} ${file.uid}:${file.gid} 0${(file.mode & 0o777).toString(8)}`);
     }
