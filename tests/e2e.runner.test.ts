@@ -91,14 +91,14 @@ describe("uploads as one tar at /", () => {
     const found: { name: string; mode: number; uid: number; gid: number; body: string }[] = [];
     extract.on("entry", (header, stream, next) => {
       let body = "";
-      stream.on("data", (d: Buffer) => (body += d.toString()));
+      stream.on("data", (d: unknown) => void (body += String(d)));
       stream.on("end", () => {
         found.push({ name: header.name, mode: header.mode ?? 0, uid: header.uid ?? -1, gid: header.gid ?? -1, body });
         next();
       });
     });
-    await new Promise((resolve, reject) => {
-      extract.on("finish", resolve);
+    await new Promise<void>((resolve, reject) => {
+      extract.on("finish", () => resolve());
       extract.on("error", reject);
       Readable.from([buffer]).pipe(extract);
     });
