@@ -58,13 +58,24 @@ export function badUsage(message: string): UsageError {
   return error;
 }
 
-/** parseArgs in strict mode, with its TypeError turned into a UsageError (exit 3, not a stack trace). */
+/** parseArgs in strict mode, its errors turned into one-line UsageErrors (exit 3, never a stack trace). */
 export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (error) {
-    throw badUsage((error as Error).message);
+    const err = error as Error & { code?: string };
+    // node's own wording runs to three sentences; the flag and what is wrong with it is enough.
+    const flag = /'(-[^']*)'/.exec(err.message)?.[1];
+    if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) throw badUsage(`unknown option ${flag}`);
+    if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) throw badUsage(`option ${flag.split(",")[0].trim()} ${/argument missing/.test(err.message) ? "needs a value" : "takes no value"}`);
+    if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw badUsage(`unexpected argument ${/'([^']*)'/.exec(err.message)?.[1] ?? ""}`.trim());
+    throw badUsage(err.message.split("\n")[0]);
   }
+}
+
+/** The `npm run <command>` a usage text is for, to point at its --help. */
+function commandOf(usage: string): string {
+  return /npm run (\S+)/.exec(usage)?.[1] ?? "<command>";
 }
 
 /** Runs a CLI body and maps thrown UsageErrors to exit 3; anything else is a bug and rethrown. */
@@ -73,9 +84,9 @@ export async function runCli(io: Io, usage: string, body: () => Promise<number>)
     return await body();
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`error: ${error.message}`);
+      // One line for a bad option (and where the options are listed); the details, when a file did not validate.
+      io.err(`error: ${error.message}${error.showUsage ? ` (npm run ${commandOf(usage)} -- --help lists the options)` : ""}`);
       for (const line of error.details) io.err(`  ${line}`);
-      if (error.showUsage) io.err(`\n${usage}`);
       return EXIT.usage;
     }
     throw error;

@@ -4,9 +4,10 @@
 // and what to run. Diffs known to be spurious are ignored.
 import * as fs from "node:fs";
 import { z } from "zod";
-import { badUsage, Io, parseOptions, UsageError } from "./cli";
+import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, UsageError } from "./cli";
 
-export const DRIFT_EXIT = { clean: 0, drift: 1, notAPreview: 2 } as const;
+/** drift-report's statuses in the shared table (release/cli.ts). */
+export const DRIFT_EXIT = { clean: EXIT.ok, drift: EXIT.failed, notAPreview: EXIT.inconclusive, usage: EXIT.usage } as const;
 
 export interface SpuriousDiff {
   type: string;
@@ -273,8 +274,9 @@ Options:
   --summary <file>     also append the report as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)
   -h, --help           show this help
 
-Exit codes: 0 no drift, 1 drift, 2 the input is not a preview (or the preview reported errors,
-or the input could not be read).`;
+${EXIT_TABLE}
+  (drift-report: 0 no drift; 1 drift; 2 the input is not a preview, could not be read, or the
+  preview reported errors)`;
 
 async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<string> {
   if (file && file !== "-") return fs.readFileSync(file, "utf8");
@@ -295,8 +297,8 @@ export async function runDriftReport(argv: string[], io: Io, stdin: NodeJS.Reada
     if (positionals.length > 1) throw badUsage(`expected at most one input file, got ${positionals.length}`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`error: ${error.message}\n\n${DRIFT_USAGE}`);
-    return DRIFT_EXIT.notAPreview;
+    io.err(`error: ${error.message} (npm run drift-report -- --help lists the options)`);
+    return DRIFT_EXIT.usage;
   }
   if (values.help) {
     io.out(DRIFT_USAGE);
