@@ -21,7 +21,7 @@ import { compareWithCatalog, indexProblems, redact, ServerIndex } from "./e2e/ch
 import { topicNames } from "./e2e/checks/nsq-topic";
 import { healthProblems } from "./e2e/checks/health";
 import { listedTags, pullCounts, pullProblems } from "./e2e/checks/model-pulls";
-import { imageKeyOf, numericUser, ownershipProblems, resolveUser, secretPathsFromEnv } from "./e2e/checks/secret-files";
+import { imageKeyOf, numericUser, ownershipProblems, platformServiceOf, resolveUser, secretPathsFromEnv } from "./e2e/checks/secret-files";
 import { IMAGES } from "../catalog/images";
 import { durationMs } from "./e2e/checks/support/duration";
 import { isLoopback, toLoopback } from "./e2e/checks/support/http";
@@ -368,6 +368,14 @@ describe("secret-files", () => {
     expect(imageKeyOf([`127.0.0.1:5000/review-api@sha256:${hex("d")}`], images)).toBeUndefined();
     expect(imageKeyOf([], images)).toBeUndefined();
     expect(IMAGES.mongodb.user.value).toEqual({ uid: 999, gid: 999 });
+  });
+
+  it("knows a platform image by its digest in the release or the canary", () => {
+    const release = { "review-api": `127.0.0.1:5000/review-api:e2e-1@sha256:${hex("d")}` };
+    const canary = { "enrichment-worker": `127.0.0.1:5000/enrichment-worker:e2e-2@sha256:${hex("e")}` };
+    expect(platformServiceOf([`127.0.0.1:5000/review-api@sha256:${hex("d")}`], [release, canary])).toBe("review-api");
+    expect(platformServiceOf([`127.0.0.1:5000/enrichment-worker@sha256:${hex("e")}`], [release, canary])).toBe("enrichment-worker");
+    expect(platformServiceOf([`127.0.0.1:5000/mongodb@sha256:${hex("a")}`], [release, canary])).toBeUndefined();
   });
 
   it("reads secret paths from *_FILE and Grafana's *__FILE variables only", () => {

@@ -2,8 +2,8 @@
 // path a `*_FILE`/`*__FILE` variable names) is owned by the service's runtime user, with a mode
 // that lets nobody else read it; the service's user can read it (`docker exec --user` cat) and
 // another uid cannot. The runtime user of a third-party image is catalog/images.ts's (matched by
-// the image's digest against `images.<key>`); a platform image's is the image's own USER (the
-// stand-ins run as the user of the image they stand for).
+// the image's digest against `images.<key>`); a platform image's (release.images) is
+// enrichment:appRuntimeUser; any other image's is its own USER.
 import type Docker from "dockerode";
 import type { E2ECheck, E2EContext } from "../context";
 import { IMAGE_KEYS, IMAGES, ImageKey, RuntimeUser } from "../../../catalog/images";
@@ -76,9 +76,28 @@ async function imageOf(docker: Docker, container: StackContainer): Promise<Docke
   }
 }
 
-/** The runtime user: catalog/images.ts for a third-party image, else the image's USER (resolved). */
+/** The release service whose image (release.images or the canary's) has one of these repo digests. */
+export function platformServiceOf(repoDigests: string[], releases: Record<string, string>[]): string | undefined {
+  const digests = new Set(repoDigests.map((d) => d.slice(d.indexOf("@") + 1)));
+  for (const images of releases) {
+    for (const [service, ref] of Object.entries(images)) {
+      const digest = digestOf(ref);
+      if (digest && digests.has(digest)) return service;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The runtime user: enrichment:appRuntimeUser for the platform's own images, catalog/images.ts for
+ * a third-party image, else the image's USER (resolved in the image's /etc/passwd).
+ */
 async function runtimeUser(ctx: E2EContext, container: StackContainer, image: Docker.ImageInspectInfo | undefined): Promise<{ user?: RuntimeUser; source: string }> {
-  const key = image ? imageKeyOf(image.RepoDigests ?? [], ctx.settings.images as Partial<Record<ImageKey, string>>) : undefined;
+  const repoDigests = image?.RepoDigests ?? [];
+  const settings = ctx.settings as typeof ctx.settings & { appRuntimeUser?: RuntimeUser };
+  const own = platformServiceOf(repoDigests, [settings.release.images, settings.canary?.release.images ?? {}]);
+  if (own && settings.appRuntimeUser) return { user: settings.appRuntimeUser, source: `appRuntimeUser (release image of ${own})` };
+  const key = imageKeyOf(repoDigests, settings.images as Partial<Record<ImageKey, string>>);
   if (key) return { user: IMAGES[key].user.value, source: `catalog/images.ts ${key}` };
   const spec = image?.Config?.User ?? "";
   const numeric = numericUser(spec);
