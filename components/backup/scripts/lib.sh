@@ -71,7 +71,8 @@ archive_epoch() {
     if (m <= 2) y--
     era = int(y / 400); yoe = y - era * 400; mm = m > 2 ? m - 3 : m + 9
     doy = int((153 * mm + 2) / 5) + d - 1; doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
-    printf "%d\n", (era * 146097 + doe - 719468) * 86400 + substr(s, 10, 2) * 3600 + substr(s, 12, 2) * 60 + substr(s, 14, 2) }'
+    # %.0f, not %d: mawk and busybox awk print %d through a 32-bit int (wrong after 2038).
+    printf "%.0f\n", (era * 146097 + doe - 719468) * 86400 + substr(s, 10, 2) * 3600 + substr(s, 12, 2) * 60 + substr(s, 14, 2) }'
 }
 
 # A release version as it may appear in a file name.
