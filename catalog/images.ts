@@ -3,7 +3,7 @@
 // tools a healthcheck may call, and the VOLUMEs the image declares (each one needs a named volume
 // or Docker leaks an anonymous one per replacement). Every fact names its source at the pinned
 // tag. The program reads users and paths from here; tests/images.test.ts checks the containers
-// against it and docs/images.md is generated from it (`npm run images:doc` rewrites it).
+// against it and docs/images.md is generated from it (`npx tsx catalog/writeImagesDoc.ts`).
 //
 // This folder is the bottom layer: it imports nothing of the program.
 
@@ -139,7 +139,7 @@ export const IMAGES: Record<ImageKey, ImageFacts> = {
       value: ["sh", "wget", "curl", "grep", "cat", "nginx"],
       source: "mainline/alpine/Dockerfile @d21b4f2: FROM nginx:1.27.3-alpine-slim (alpine:3.20, busybox wget), `apk add --no-cache curl ca-certificates`",
     },
-    health: { value: "busybox wget of the status listener's /healthz", source: "alpine busybox wget" },
+    health: { value: "busybox wget of the status listener's /healthz", source: "mainline/alpine-slim/Dockerfile @d21b4f2: FROM alpine:3.20 (busybox wget); components/edgeConfig.ts serves /healthz on the status listener" },
   },
   prometheus: {
     key: "prometheus",
@@ -245,7 +245,7 @@ export const IMAGES: Record<ImageKey, ImageFacts> = {
     paths: { config: { value: "/etc/blackbox_exporter/config.yml", source: "Dockerfile @v0.25.0: `COPY blackbox.yml /etc/blackbox_exporter/config.yml`" } },
     volumes: { value: [], source: "Dockerfile @v0.25.0: no VOLUME line" },
     tools: { value: ["sh", "wget", "grep", "cat"], source: "Dockerfile @v0.25.0: FROM quay.io/prometheus/busybox (busybox sh, wget)" },
-    health: { value: "busybox wget of /-/healthy", source: "busybox wget" },
+    health: { value: "busybox wget of /-/healthy", source: "Dockerfile @v0.25.0: FROM quay.io/prometheus/busybox (busybox wget); blackbox_exporter serves /-/healthy" },
   },
   cadvisor: {
     key: "cadvisor",
@@ -271,7 +271,7 @@ export const IMAGES: Record<ImageKey, ImageFacts> = {
     },
     volumes: { value: [], source: "Dockerfile @v1.8.2: no VOLUME line" },
     tools: { value: ["sh", "wget", "grep", "cat"], source: "Dockerfile @v1.8.2: FROM quay.io/prometheus/busybox (busybox sh, wget)" },
-    health: { value: "busybox wget of /metrics", source: "busybox wget" },
+    health: { value: "busybox wget of /metrics", source: "Dockerfile @v1.8.2: FROM quay.io/prometheus/busybox (busybox wget); node_exporter serves /metrics" },
   },
   dcgmExporter: {
     key: "dcgmExporter",
@@ -294,7 +294,7 @@ export function renderImagesDoc(images: Record<ImageKey, ImageFacts> = IMAGES): 
   const lines = [
     "# Third-party images: what the program relies on",
     "",
-    "Generated from `catalog/images.ts` by `npm run images:doc`; `tests/images.test.ts` fails when the two differ.",
+    "Generated from `catalog/images.ts` by `npx tsx catalog/writeImagesDoc.ts`; `tests/images.test.ts` fails when the two differ.",
     "Each fact names where it was read, at the image tag the stack files pin. Secret files are delivered",
     "mode 0400, owned by the runtime user below; the application images' user is `enrichment:appRuntimeUser`.",
     "",
