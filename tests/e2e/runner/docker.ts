@@ -123,13 +123,15 @@ export async function deleteNetwork(docker: Docker, id: string): Promise<void> {
 
 export async function createVolume(docker: Docker, inputs: Props): Promise<{ id: string; outputs: Props }> {
   const labels = Object.fromEntries(((inputs.labels as { label: string; value: string }[]) ?? []).map((l) => [l.label, l.value]));
-  const volume = (await docker.createVolume({
+  await docker.createVolume({
     Name: String(inputs.name),
     Driver: (inputs.driver as string) ?? "local",
     DriverOpts: (inputs.driverOpts as Record<string, string>) ?? {},
     Labels: labels,
-  })) as unknown as { Name: string; Mountpoint: string; Driver: string };
-  return { id: volume.Name, outputs: { ...inputs, name: volume.Name, driver: volume.Driver, mountpoint: volume.Mountpoint } };
+  });
+  const read = await readVolume(docker, String(inputs.name), inputs);
+  if (!read) throw new StepError(`volume ${String(inputs.name)} vanished right after it was created`);
+  return { id: String(read.name), outputs: read };
 }
 
 export async function readVolume(docker: Docker, id: string, state: Props): Promise<Props | undefined> {

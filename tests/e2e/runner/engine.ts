@@ -84,6 +84,10 @@ export class RunnerEngine implements pulumi.runtime.Mocks {
   private readonly qualifiedTypes = new Map<string, string>();
   private readonly registered = new Set<string>();
   private failed = false;
+  /** Steps being applied; when a step failed, the run ends once these have settled. */
+  private active = 0;
+  private settle?: () => void;
+  private readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -143,8 +147,16 @@ export class RunnerEngine implements pulumi.runtime.Mocks {
 
   async run(evaluateOptions: { configFile: string; overrides: Record<string, unknown>; secrets: Record<string, string> }): Promise<Evaluation | undefined> {
     let evaluation: Evaluation | undefined;
+    // A failed step rejects outputs the program never awaits: the SDK's own handler is not
+    // installed under mocks, so the rejection is recorded here and the run ends cleanly.
+    const onRejection = (error: unknown) => {
+      if (!this.failed) this.errors.push({ urn: "", message: `the program failed: ${(error as Error)?.message ?? String(error)}` });
+      this.failed = true;
+      if (this.active === 0) this.settle?.();
+    };
+    process.on("unhandledRejection", onRejection);
     try {
-      evaluation = await evaluate({
+      const evaluating = evaluate({
         stack: this.options.stack,
         configFile: evaluateOptions.configFile,
         overrides: evaluateOptions.overrides,
@@ -157,11 +169,14 @@ export class RunnerEngine implements pulumi.runtime.Mocks {
           this.pending.set(key, { record, raw });
         },
       });
+      evaluation = await Promise.race([evaluating, this.settled.then(() => undefined)]);
     } catch (error) {
       if (!this.failed) this.errors.push({ urn: "", message: `the program failed: ${(error as Error).message}` });
       return undefined;
+    } finally {
+      process.off("unhandledRejection", onRejection);
     }
-    if (this.failed) return evaluation;
+    if (this.failed || !evaluation) return evaluation;
     await this.deleteUnregistered();
     if (!this.preview) this.store.state.outputs = evaluation.outputs;
     this.store.save();
@@ -202,14 +217,19 @@ export class RunnerEngine implements pulumi.runtime.Mocks {
       secretInputPaths: raw.secretPaths,
       secretOutputPaths: [],
     };
+    this.active++;
     try {
       const { id, outputs } = await this.step(resource, record);
       return { id, state: this.answer(resource, outputs) };
     } catch (error) {
+      const skipped = this.failed;
       this.failed = true;
       const logs = error instanceof StepError ? error.logs : undefined;
-      this.errors.push({ urn, message: (error as Error).message, logs });
+      if (!skipped) this.errors.push({ urn, message: (error as Error).message, logs });
       throw error;
+    } finally {
+      this.active--;
+      if (this.failed && this.active === 0) this.settle?.();
     }
   }
 
