@@ -577,3 +577,20 @@ describe("the edge check against a real nginx", () => {
 
   it.runIf(!available)("skipped: needs Debian's nginx and openssl (apt-get install -y nginx openssl; npx vitest run tests/e2e.checks.test.ts)", () => {});
 });
+
+describe("the list of checks", () => {
+  it("holds every module of tests/e2e/checks/ once, each exporting a check named after its file", async () => {
+    const dir = path.join(__dirname, "e2e/checks");
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => f.replace(/\.ts$/, "")).sort();
+    const { ALL_CHECKS } = await import("./e2e/checks/support/all");
+    expect(ALL_CHECKS.map((c) => c.name).sort()).toEqual(files);
+    for (const file of files) {
+      const module = (await import(`./e2e/checks/${file}`)) as { check?: { name: string; check: unknown } };
+      expect(module.check?.name, file).toBe(file);
+      expect(typeof module.check?.check, file).toBe("function");
+    }
+    expect(ALL_CHECKS.at(-1)!.name).toBe("edge");
+    // Issue 9, 4.2, as nine checks (the container health of 4.1 included).
+    expect(files).toEqual(["alert-delivery", "edge", "health", "indexes", "model-pulls", "nsq-topic", "ports", "prometheus-targets", "secret-files"]);
+  });
+});
