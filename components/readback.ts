@@ -45,7 +45,7 @@ export function nanoCpusToDecimalString(nano: bigint): string {
 function decimal(value: number): string {
   const text = String(value);
   if (!/e/i.test(text)) return text;
-  return value.toFixed(9).replace(/0+$/, "").replace(/\.$/, "");
+  return value.toFixed(20).replace(/0+$/, "").replace(/\.$/, "");
 }
 
 /**
@@ -56,7 +56,7 @@ function decimal(value: number): string {
 export function dockerCpus(cpus: number): string | undefined {
   if (!(cpus > 0) || !Number.isFinite(cpus)) return undefined;
   const nano = parseCpus(decimal(cpus));
-  if (nano === undefined) return undefined;
+  if (nano === undefined || nano === 0n) return undefined;
   const form = nanoCpusToDecimalString(nano);
   return parseCpus(form) === nano ? form : undefined;
 }
