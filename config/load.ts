@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { checkConfigKey, closest, knownKeysAt } from "./keys";
+import { recordReadsIfAsked } from "./reads";
 import { PROJECT, SECRET_KEYS, SecretKey, Settings, SettingsSchema } from "./schema";
 
 // Which keys Pulumi marked secret is an internal of the SDK (not in its typings).
@@ -184,5 +185,6 @@ export function parseStackConfig(stack: string, raw: RawConfig, secretValue: (ke
 /** The program's entry point into configuration. */
 export function loadStackConfig(): StackConfig {
   const config = new pulumi.Config(PROJECT);
-  return parseStackConfig(pulumi.getStack(), readRawConfig(), (key) => config.requireSecret(key));
+  const stackConfig = parseStackConfig(pulumi.getStack(), readRawConfig(), (key) => config.requireSecret(key));
+  return { ...stackConfig, settings: recordReadsIfAsked(stackConfig.settings) };
 }

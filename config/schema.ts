@@ -167,8 +167,7 @@ const SettingsSchema = z
         mode: oneOf(["managed", "external"]).default("managed"),
         database: text().default("enrichment"),
         appUser: text().default("enrichment"),
-        adminPort: port().default(27017).describe("loopback port on the Docker host where the index reconciler reaches the managed MongoDB"),
-        adminHost: text().default("127.0.0.1").describe("address the Pulumi host uses to reach adminPort (127.0.0.1 when Pulumi runs on the Docker host or through an ssh tunnel)"),
+        adminHost: text().default("127.0.0.1").describe("address the Pulumi host uses to reach the port exposure.publish.mongodb binds (127.0.0.1 when Pulumi runs on the Docker host or through an ssh tunnel)"),
         waitTimeoutSeconds: int(10).default(180),
       })
       .strict()
