@@ -19,7 +19,7 @@ import { SECRET_KEYS, SettingsSchema } from "../../config/schema";
 import type { E2ECheck, E2EContext, StepResult } from "./context";
 import { emptyReport, summaryLines, writeReport, type E2EReport } from "./report";
 import { CACHE_DIR, DEFAULT_CONFIG, DEFAULT_STATE, E2E_STACK, nestOverrides, SECRETS_FILE, SINK, stackSecrets, type RunReport } from "./runner/cli";
-import { containerLogs, createContainer, deleteContainer, type Props } from "./runner/docker";
+import { containerLogs, createContainer, deleteContainer, pullImage, type Props } from "./runner/docker";
 import { StateStore } from "./runner/state";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -27,6 +27,8 @@ const E2E_DIR = path.join(REPO, ".e2e");
 const TSX = path.join(REPO, "node_modules/.bin/tsx");
 const CLI = path.join(__dirname, "runner/cli.ts");
 const IMAGES_JSON = path.join(E2E_DIR, "images.json");
+/** Images the e2e uses beside the stack (the alert sink), written by build.sh. */
+const SUPPORT_JSON = path.join(E2E_DIR, "support-images.json");
 const FIXTURES = path.join(REPO, "tests/fixtures/preview");
 const PREFIX = E2E_STACK;
 /** The drift the e2e makes by hand: one container removed, one index altered. */
@@ -168,16 +170,19 @@ function buildContext(overrides: Record<string, unknown>): E2EContext {
     published,
     caCertPem: String(ca?.outputs.certPem ?? ""),
     secrets,
-    mongodbAdminUri: `mongodb://${encodeURIComponent(settings.mongodb.appUser)}:${encodeURIComponent(appPassword)}@${settings.mongodb.adminHost}:${settings.mongodb.adminPort}/${settings.mongodb.database}?authSource=${settings.mongodb.database}&directConnection=true`,
+    mongodbAdminUri: `mongodb://${encodeURIComponent(settings.mongodb.appUser)}:${encodeURIComponent(appPassword)}@${settings.mongodb.adminHost}:${mongoPort(settings)}/${settings.mongodb.database}?authSource=${settings.mongodb.database}&directConnection=true`,
     alertSinkUrl: `http://127.0.0.1:${SINK.hostPort}`,
     docker,
     log: (message) => log(`   ${message}`),
   };
 }
 
+/** The loopback port the index reconciler (and the e2e) reaches the managed MongoDB on. */
+const mongoPort = (settings: E2EContext["settings"]) => settings.exposure.publish.mongodb?.port ?? 27017;
+
 function rootUri(ctx: E2EContext): string {
   const s = ctx.settings.mongodb;
-  return `mongodb://root:${encodeURIComponent(ctx.secrets["mongodb-root-password"] ?? "")}@${s.adminHost}:${s.adminPort}/?authSource=admin&directConnection=true`;
+  return `mongodb://root:${encodeURIComponent(ctx.secrets["mongodb-root-password"] ?? "")}@${s.adminHost}:${mongoPort(ctx.settings)}/?authSource=admin&directConnection=true`;
 }
 
 async function withMongo<T>(uri: string, fn: (client: MongoClient) => Promise<T>): Promise<T> {
@@ -200,10 +205,10 @@ async function leftovers(): Promise<string[]> {
 
 async function startSink(image: string, egressNetwork: string): Promise<void> {
   await deleteContainer(docker, SINK.container);
+  const pulled = await pullImage(docker, image);
   const container = await docker.createContainer({
     name: SINK.container,
-    Image: image,
-    Cmd: ["sink"],
+    Image: String(pulled.imageId),
     Env: [`SINK_ADDR=0.0.0.0:${SINK.port}`],
     Labels: { "org.enrichment.e2e": "sink" },
     ExposedPorts: { [`${SINK.port}/tcp`]: {} },
@@ -276,8 +281,9 @@ async function main(): Promise<number> {
     }
     if (!fs.existsSync(IMAGES_JSON)) return { ok: false, detail: `${path.relative(REPO, IMAGES_JSON)} is missing: run bash tests/e2e/images/build.sh` };
     const images = JSON.parse(fs.readFileSync(IMAGES_JSON, "utf8")) as Record<string, string>;
-    sinkImage = images.sink ?? images["images.sink"] ?? images["e2e.sink"] ?? "";
-    if (!sinkImage) return { ok: false, detail: `${path.relative(REPO, IMAGES_JSON)} names no sink image (key "sink")` };
+    const support = fs.existsSync(SUPPORT_JSON) ? (JSON.parse(fs.readFileSync(SUPPORT_JSON, "utf8")) as Record<string, string>) : {};
+    sinkImage = support["support.sink"] ?? "";
+    if (!sinkImage) return { ok: false, detail: `${path.relative(REPO, SUPPORT_JSON)} names no sink image (key "support.sink"): run bash tests/e2e/images/build.sh` };
     const overrides = flags["real-images"] ? realImageOverrides() : nestOverrides(images);
     fs.writeFileSync(OVERRIDES, `${JSON.stringify(overrides, null, 2)}\n`);
     return { ok: true, detail: `${Object.keys(images).length} images${flags["real-images"] ? " (real images from Pulumi.staging.yaml; the sink from images.json)" : ""}: ${Object.entries(images).map(([k, v]) => `${k}=${v.split("@")[0]}`).join(", ")}` };
