@@ -99,7 +99,8 @@ fi
 
 # ---------------------------------------------------------------- registry
 step "registry on $registry (distribution $(row registry))"
-registry_up() { busybox wget -q -T 2 -O /dev/null "http://$registry/v2/" 2>/dev/null; }
+# (no -T: busybox 1.35 wget -T segfaults on a refused connection)
+registry_up() { busybox wget -q -O /dev/null "http://$registry/v2/" 2>/dev/null; }
 if registry_up; then
   note "already answering; reused"
 else
@@ -139,7 +140,7 @@ deb() {
   [[ -n "$version" && "$version" != "(none)" ]] || die "apt has no candidate for $pkg"
   dir="$debroot/$pkg-${version//[:+~]/_}"
   if [[ ! -f "$dir/.complete" ]]; then
-    rm -rf "$dir" "$dir.dl" && mkdir -p "$dir.dl" "$dir"
+    rm -rf "$dir" "$dir.dl" && mkdir -p "$dir.dl" "$dir" && chmod 0777 "$dir.dl"
     (cd "$dir.dl" && apt-get download -qq "$pkg=$version" >/dev/null) || die "apt-get download $pkg=$version"
     dpkg-deb -x "$dir.dl"/*.deb "$dir"
     rm -rf "$dir.dl"
@@ -149,7 +150,7 @@ deb() {
 }
 declare -A DEB
 for p in "${DEBS[@]}"; do DEB[$p]="$(deb "$p")"; note "$p: $(cat "${DEB[$p]}/.complete")"; done
-debver() { awk '{ print $2 }' "${DEB[$1]}/.complete" | sed 's/[:+~].*//; s/-[^-]*$//'; }
+debver() { awk '{ print $2 }' "${DEB[$1]}/.complete" | sed 's/^[0-9]*://; s/[+~].*//; s/-[^-]*$//'; }
 
 # ---------------------------------------------------------------- image helpers
 ctxroot="$cache/contexts"
@@ -192,7 +193,7 @@ push() {
 step "base image (busybox $(debver busybox-static), users, CA certificates)"
 # One passwd/group for every image: the users of the images they stand for.
 base_ctx="$ctxroot/base"
-rm -rf "$base_ctx" && mkdir -p "$base_ctx/rootfs"/{bin,etc/ssl/certs,tmp,root,run,var/run,data,usr/local/bin}
+rm -rf "$base_ctx" && mkdir -p "$base_ctx/rootfs"/{bin,sbin,etc/ssl/certs,tmp,root,run,var/run,usr/bin,usr/sbin,usr/local/bin}
 cp "${DEB[busybox-static]}/bin/busybox" "$base_ctx/rootfs/bin/busybox"
 cat >"$base_ctx/rootfs/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
@@ -213,7 +214,7 @@ EOF
 echo "hosts: files dns" >"$base_ctx/rootfs/etc/nsswitch.conf"
 cp /etc/ssl/certs/ca-certificates.crt "$base_ctx/rootfs/etc/ssl/certs/ca-certificates.crt"
 chmod 1777 "$base_ctx/rootfs/tmp"
-base_hash="$( (cd "$base_ctx/rootfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)"
+base_hash="$( (cd "$base_ctx/rootfs" && find . -printf '%p %m\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)"
 base="e2e-base:$base_hash"
 if docker image inspect "$base" >/dev/null 2>&1; then
   note "$base exists"
