@@ -282,7 +282,7 @@ async function main(): Promise<number> {
     if (!fs.existsSync(IMAGES_JSON)) return { ok: false, detail: `${path.relative(REPO, IMAGES_JSON)} is missing: run bash tests/e2e/images/build.sh` };
     const images = JSON.parse(fs.readFileSync(IMAGES_JSON, "utf8")) as Record<string, string>;
     const support = fs.existsSync(SUPPORT_JSON) ? (JSON.parse(fs.readFileSync(SUPPORT_JSON, "utf8")) as Record<string, string>) : {};
-    sinkImage = support["support.sink"] ?? "";
+    sinkImage = support.sink ?? support["support.sink"] ?? "";
     if (!sinkImage) return { ok: false, detail: `${path.relative(REPO, SUPPORT_JSON)} names no sink image (key "support.sink"): run bash tests/e2e/images/build.sh` };
     const overrides = flags["real-images"] ? realImageOverrides() : nestOverrides(images);
     fs.writeFileSync(OVERRIDES, `${JSON.stringify(overrides, null, 2)}\n`);
