@@ -3,6 +3,7 @@
 import * as path from "node:path";
 import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, runCli, UsageError } from "./cli";
 import { unifiedDiff } from "./diff";
+import { rollbackSnapshotHint } from "./restore";
 import { checkBeforeWrite, loadStack, stackFilePath, withRolledBackRelease, writeAtomically } from "./stackEdit";
 
 export const ROLLBACK_USAGE = `Usage: npm run rollback -- --stack <stack> [options]
@@ -57,6 +58,7 @@ export async function runRollback(argv: string[], io: Io): Promise<number> {
 
     io.out(`Rolling ${stack.stack} back from ${current} to ${restored.release.version} (replaced by ${restored.replacedBy} at ${restored.replacedAt}).\n`);
     io.out(unifiedDiff(stack.text, nextText, { from: `a/${path.basename(file)}`, to: `b/${path.basename(file)}` }));
+    if (stack.settings.backup.enabled && stack.settings.backup.snapshotBeforeRelease) io.out(rollbackSnapshotHint(stack.stack, current));
     if (values["dry-run"]) {
       io.out(`Dry run: ${file} was not changed.`);
       return EXIT.ok;

@@ -213,3 +213,27 @@ describe("npm run restore", () => {
     expect(failed.err).toContain("mongorestore into enrichment_restore_test failed");
   });
 });
+
+describe("npm run rollback points at the snapshot taken before the release it leaves", () => {
+  it("prints the restore command for the pre-release snapshot of the current release", async () => {
+    const { runRollback } = await import("../release/rollback");
+    const { loadStack, withPromotedRelease } = await import("../release/stackEdit");
+    const { captureIo, stackDir } = await import("./fixtures/release/support");
+    const stacks = stackDir();
+    try {
+      const base = loadStack("production", stacks.file("production")).settings.release;
+      stacks.write("production", withPromotedRelease(loadStack("production", stacks.file("production")), { ...base, version: "1.9.0" }, new Date(Date.UTC(2026, 10, 2))));
+      const capture = captureIo();
+      expect(await runRollback(["--stack", "production", "--dir", stacks.dir, "--dry-run"], capture.io)).toBe(0);
+      expect(capture.out()).toContain("took a verified snapshot before 1.9.0 was deployed (pre-release-1.9.0-<time>.archive.gz)");
+      expect(capture.out()).toContain("npm run restore -- --stack production --before-release 1.9.0 --apply");
+      // With snapshots switched off there is nothing to point at.
+      stacks.write("production", stacks.read("production").replace(/^config:\n/m, "config:\n  enrichment:backup:\n    snapshotBeforeRelease: false\n"));
+      const off = captureIo();
+      expect(await runRollback(["--stack", "production", "--dir", stacks.dir, "--dry-run"], off.io), off.err()).toBe(0);
+      expect(off.out()).not.toContain("pre-release-");
+    } finally {
+      stacks.remove();
+    }
+  });
+});

@@ -24,21 +24,10 @@ import { dockerEnvironment, dockerExec } from "../dockerCommand";
 import type { PlatformNetwork } from "../network";
 import { ConfigFile, PlatformContext, ServiceContainer } from "../serviceContainer";
 import { LABEL_PREFIX } from "../services";
+import { BACKUP_PATHS, BACKUP_SERVICE, METRICS_SERVICE, OFFSITE_SERVICE } from "./paths";
 
-export const BACKUP_SERVICE = "mongodb-backup";
-export const OFFSITE_SERVICE = "mongodb-backup-offsite";
-export const METRICS_SERVICE = "mongodb-backup-metrics";
+export { BACKUP_PATHS, BACKUP_SERVICE, METRICS_SERVICE, OFFSITE_SERVICE };
 const METRICS_PORT = 9100;
-
-/** Paths inside the backup containers. */
-export const BACKUP_PATHS = {
-  bin: "/backup/bin",
-  archives: "/backup/archives",
-  metrics: "/backup/metrics",
-  mongoConfig: "/run/secrets/mongodb-backup.yaml",
-  restoreConfig: "/run/secrets/mongodb-restore.yaml",
-  rcloneConfig: "/run/secrets/rclone.conf",
-} as const;
 
 const SCRIPTS_DIR = path.join(__dirname, "scripts");
 /** Which scripts each container receives. */
