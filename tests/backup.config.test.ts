@@ -9,7 +9,7 @@ import { readStackFile } from "../config/stackFile";
 import { MONITOR_USER } from "../components/mongodb";
 
 const ROOT = path.resolve(__dirname, "..");
-const BASE_SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword"];
+const BASE_SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"];
 
 function raw(edit: (values: Record<string, any>) => void = () => {}, secrets: string[] = BASE_SECRETS): RawConfig {
   const values = structuredClone(readStackFile(path.join(ROOT, "Pulumi.staging.yaml")).raw.values) as Record<string, any>;
