@@ -21,7 +21,7 @@ import { compareWithCatalog, indexProblems, redact, ServerIndex } from "./e2e/ch
 import { topicNames } from "./e2e/checks/nsq-topic";
 import { healthProblems } from "./e2e/checks/health";
 import { listedTags, pullCounts, pullProblems } from "./e2e/checks/model-pulls";
-import { imageKeyOf, numericUser, ownershipProblems, platformServiceOf, resolveUser, secretPathsFromEnv } from "./e2e/checks/secret-files";
+import { imageKeyOf, numericUser, ownershipProblems, platformServiceOf, resolveUser, secretPathsFromEnv, secretsInEnv } from "./e2e/checks/secret-files";
 import { IMAGES } from "../catalog/images";
 import { durationMs } from "./e2e/checks/support/duration";
 import { isLoopback, toLoopback } from "./e2e/checks/support/http";
@@ -385,6 +385,13 @@ describe("secret-files", () => {
       "/run/secrets/mongodb-uri",
       "/run/secrets/grafana-admin-password",
     ]);
+  });
+
+  it("finds a secret value inside an environment variable (a URI with the password too), naming no value", () => {
+    const secrets = { "mongodb-app-password": "Zq3xY7pLm2Vb9Kd4", anthropicApiKey: "sk-ant-e2e-0123456789", short: "abc" };
+    const env = ["MONGODB_URI_FILE=/run/secrets/mongodb-uri", "MONGODB_URI=mongodb://enrichment:Zq3xY7pLm2Vb9Kd4@mongodb:27017/enrichment", "X=abc"];
+    expect(secretsInEnv(env, secrets)).toEqual(["MONGODB_URI holds mongodb-app-password"]);
+    expect(secretsInEnv(["MONGODB_URI_FILE=/run/secrets/mongodb-uri"], secrets)).toEqual([]);
   });
 
   it("resolves numeric and named users (no USER is root)", () => {

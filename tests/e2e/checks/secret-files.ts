@@ -1,4 +1,4 @@
-// Inside every container of the stack, each secret file (everything under /run/secrets, and every
+// No container has a secret in its environment, and inside every container of the stack, each secret file (everything under /run/secrets, and every
 // path a `*_FILE`/`*__FILE` variable names) is owned by the service's runtime user, with a mode
 // that lets nobody else read it; the service's user can read it (`docker exec --user` cat) and
 // another uid cannot. The runtime user of a third-party image is catalog/images.ts's (matched by
@@ -30,6 +30,19 @@ export function secretPathsFromEnv(env: string[]): string[] {
   return env
     .map((kv) => /^[A-Z0-9_]+_FILE=(\/.+)$/.exec(kv)?.[1])
     .filter((path): path is string => path !== undefined);
+}
+
+/** `VAR holds <secret name>` for every environment variable whose value contains a secret (never the value). */
+export function secretsInEnv(env: string[], secrets: Record<string, string>): string[] {
+  const found: string[] = [];
+  for (const kv of env) {
+    const name = kv.slice(0, kv.indexOf("="));
+    const value = kv.slice(kv.indexOf("=") + 1);
+    for (const [secret, secretValue] of Object.entries(secrets)) {
+      if (secretValue.length >= 8 && value.includes(secretValue)) found.push(`${name} holds ${secret}`);
+    }
+  }
+  return found;
 }
 
 /** A numeric `uid[:gid]` user spec as a RuntimeUser, else undefined (names need /etc/passwd). */
@@ -136,6 +149,8 @@ export async function checkSecretFiles(ctx: E2EContext) {
       problems.push(`${container.name}: not running, its secret files cannot be tested`);
       continue;
     }
+    // Secrets are files, never environment values (docker inspect shows every variable).
+    for (const leak of secretsInEnv(container.info.Config.Env ?? [], ctx.secrets)) problems.push(`${container.name}: ${leak} in its environment; deliver it as a file`);
     const { files, missing } = await secretFiles(ctx, container);
     for (const path of missing) problems.push(`${container.name}: ${path} is named by a *_FILE variable but is not in the container`);
     if (files.size === 0) continue;
@@ -164,7 +179,7 @@ export async function checkSecretFiles(ctx: E2EContext) {
   }
   if (problems.length) return { ok: false, detail: `${problems.length} secret-file problem(s): ${problems.join("; ")}` };
   if (checked.length === 0) return { ok: false, detail: `no container of ${containers.length} has a secret file under ${SECRETS_DIR} or named by a *_FILE variable; the stack uploads several` };
-  return { ok: true, detail: `${checked.length} secret files owned by their service's user, unreadable by others: ${checked.join(", ")}` };
+  return { ok: true, detail: `no secret in any of the ${containers.length} containers' environments; ${checked.length} secret files owned by their service's user, unreadable by others: ${checked.join(", ")}` };
 }
 
 export const check: E2ECheck = { name: "secret-files", check: checkSecretFiles };
