@@ -76,6 +76,7 @@ export const BackupSchema = z
       .prefault({}),
     snapshotBeforeRelease: bool().default(true).describe("dump and verify before a changed release replaces any application container"),
     snapshotTimeoutMinutes: int(1).default(60).describe("how long the pre-release snapshot may take before pulumi up fails"),
+    toolTimeoutMinutes: int(1).default(120).describe("how long one mongodump or mongorestore may run (an unreachable server otherwise makes it wait forever)"),
     user: mongoUser("the MongoDB user the dumps connect as").default("backup"),
     restoreUser: mongoUser("the MongoDB user that replaces the live database on `npm run restore -- --apply`").default("restore"),
     scratchDatabase: text("a database name").optional().describe("where restores are tested; defaults to <mongodb.database>_restore_test"),

@@ -120,6 +120,7 @@ export function backupEnvironment(args: Pick<MongoBackupArgs, "settings" | "data
     BACKUP_DATABASE: args.database,
     BACKUP_SCRATCH_DATABASE: args.scratchDatabase,
     BACKUP_MONGO_CONFIG: BACKUP_PATHS.mongoConfig,
+    BACKUP_TOOL_TIMEOUT_SECONDS: String(args.settings.toolTimeoutMinutes * 60),
   };
 }
 

@@ -14,6 +14,7 @@ release=${2:-}
 : "${BACKUP_DATABASE:?BACKUP_DATABASE is not set}"
 : "${BACKUP_MONGO_CONFIG:?BACKUP_MONGO_CONFIG is not set}"
 : "${BACKUP_LOCK_WAIT_SECONDS:=3600}"
+: "${BACKUP_TOOL_TIMEOUT_SECONDS:=7200}"
 
 started=$(now)
 name=$(archive_name "$kind" "$started" "$release") || die "usage: dump.sh daily | pre-release <release> | pre-restore"
@@ -45,14 +46,16 @@ fail() {
 
 log "dumping database $BACKUP_DATABASE to $name"
 # --archive to a file (not stdout), so a failure can never leave a truncated file under the final name.
-mongodump "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --db="$BACKUP_DATABASE" --archive="$partial" --gzip >"$dumplog" 2>&1 ||
-  fail "mongodump exited $? ($(tail -n 1 "$dumplog"))"
+# mongodump waits for an unreachable server without end and shrugs off the first SIGTERM
+# (measured): bounded by `timeout`, killed 60 s after.
+timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "$BACKUP_TOOL_TIMEOUT_SECONDS" mongodump "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --db="$BACKUP_DATABASE" --archive="$partial" --gzip >"$dumplog" 2>&1 ||
+  fail "mongodump exited $? ($(tail -n 1 "$dumplog")) (after at most ${BACKUP_TOOL_TIMEOUT_SECONDS}s)"
 [ -s "$partial" ] || fail "mongodump wrote no archive"
 
 # Verify: gzip checks every block's CRC; mongorestore --dryRun reads the archive's prelude (every
 # namespace and its metadata) without writing anything.
 gzip -t "$partial" 2>>"$dumplog" || fail "the archive is not valid gzip"
-mongorestore "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --archive="$partial" --gzip --dryRun --nsInclude="$BACKUP_DATABASE.*" >>"$dumplog" 2>&1 ||
+timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "$BACKUP_TOOL_TIMEOUT_SECONDS" mongorestore "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --archive="$partial" --gzip --dryRun --nsInclude="$BACKUP_DATABASE.*" >>"$dumplog" 2>&1 ||
   fail "mongorestore --dryRun could not read the archive"
 
 # Counts per collection, as mongodump reported them: "done dumping <db>.<coll> (<n> documents)".

@@ -26,7 +26,7 @@ restored_counts() {
 }
 
 restore_scratch() { # ARCHIVE_PATH LOG
-  mongorestore "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --archive="$1" --gzip \
+  timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "${BACKUP_TOOL_TIMEOUT_SECONDS:-7200}" mongorestore "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --archive="$1" --gzip \
     --nsInclude="$BACKUP_DATABASE.*" --nsFrom="$BACKUP_DATABASE.*" --nsTo="$BACKUP_SCRATCH_DATABASE.*" \
     --drop --stopOnError >"$2" 2>&1
 }
