@@ -127,6 +127,15 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
     expect(exporter.dependsOn).toContain(s().graph.byName(CONTAINER, "mongodb").urn);
   });
 
+  it("node-exporter reads the host's udev database; cAdvisor and node-exporter run unprivileged, with no devices", () => {
+    expect(inputs(container("node-exporter")).command).toContain("--path.udev.data=/host/run/udev/data");
+    expect(inputs(container("node-exporter")).volumes).toContainEqual({ hostPath: "/", containerPath: "/host", readOnly: true });
+    for (const name of ["cadvisor", "node-exporter"]) {
+      expect(inputs(container(name)).privileged, name).toBeUndefined();
+      expect(inputs(container(name)).devices, name).toBeUndefined();
+    }
+  });
+
   it("Prometheus, Alertmanager and Grafana never wait on an exporter (an optional one must not hold back monitoring)", () => {
     const exporters = new Set(monitoringContainers().filter((c) => c.name.endsWith("-exporter") || c.name === "cadvisor").map((c) => c.urn));
     expect(exporters.size).toBeGreaterThanOrEqual(5);
