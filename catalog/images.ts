@@ -60,6 +60,8 @@ export const IMAGE_KEYS = [
   "cadvisor",
   "nodeExporter",
   "dcgmExporter",
+  "backup",
+  "backupOffsite",
 ] as const;
 export type ImageKey = (typeof IMAGE_KEYS)[number];
 
@@ -282,6 +284,42 @@ export const IMAGES: Record<ImageKey, ImageFacts> = {
     volumes: { value: [], source: "docker/Dockerfile.ubuntu22.04: no VOLUME line" },
     tools: { value: ["bash", "sh", "grep", "cat"], source: "docker/Dockerfile.ubuntu22.04: ubuntu base (bash); wget only in the builder stage (no wget, no curl)" },
     health: { value: "bash /dev/tcp GET /metrics, requires a DCGM_FI_DEV_ series (one per GPU it can read)", source: "dcgm-exporter serves DCGM_FI_DEV_* per GPU" },
+  },
+  // Added by the backups (components/backup): the mongo image run for its tools, and rclone.
+  backup: {
+    key: "backup",
+    reference: "mongo:7.0.14",
+    role: "MongoDB backups: mongodump/mongorestore under the backup scripts (not mongod)",
+    user: {
+      value: { uid: 0, gid: 0 },
+      source:
+        "docker-library/mongo 7.0/Dockerfile: no USER line (root); the step-down to mongodb is in docker-entrypoint.sh and only for mongod, " +
+        "and the backup container replaces the entrypoint with /bin/sh /backup/bin/scheduler.sh",
+    },
+    paths: {
+      archives: { value: "/data/db", source: "7.0/Dockerfile: `VOLUME /data/db /data/configdb`; the backup container mounts its archive volume over /data/db" },
+      metrics: { value: "/data/configdb", source: "7.0/Dockerfile: `VOLUME /data/db /data/configdb`; the backup container mounts its metrics volume over /data/configdb" },
+      mongodump: { value: "/usr/bin/mongodump", source: "7.0/Dockerfile: installs ${MONGO_PACKAGE}-tools=$MONGO_VERSION (mongodb-org-tools: mongodb-database-tools, mongodump and mongorestore in /usr/bin)" },
+    },
+    volumes: { value: ["/data/db", "/data/configdb"], source: "7.0/Dockerfile: `VOLUME /data/db /data/configdb`" },
+    tools: {
+      value: ["sh", "bash", "grep", "cat"],
+      source: "7.0/Dockerfile: FROM ubuntu:jammy (dash as /bin/sh, gzip, mawk, coreutils timeout); mongodb-org-tools for mongodump/mongorestore; no wget, no curl",
+    },
+    health: { value: "sh /backup/bin/health.sh: the scheduler's heartbeat is recent, or a run holds the lock", source: "components/backup/scripts/health.sh" },
+  },
+  backupOffsite: {
+    key: "backupOffsite",
+    reference: "rclone/rclone:1.68.2",
+    role: "off-host copy of the backup archives to S3-compatible storage",
+    user: {
+      value: { uid: 0, gid: 0 },
+      source: "rclone/rclone Dockerfile @v1.68.2: FROM alpine, `adduser -u 1009 ... rclone` but no USER line (root); ENTRYPOINT [\"rclone\"], replaced by /bin/sh /backup/bin/offsite.sh",
+    },
+    paths: { rclone: { value: "/usr/local/bin/rclone", source: "rclone Dockerfile @v1.68.2: `mv /tmp/rclone-*-linux-${TARGETARCH}/rclone /usr/local/bin/rclone`" } },
+    volumes: { value: [], source: "rclone Dockerfile @v1.68.2: no VOLUME line (WORKDIR /data, ENV XDG_CONFIG_HOME=/config)" },
+    tools: { value: ["sh", "wget", "grep", "cat"], source: "rclone Dockerfile @v1.68.2: FROM alpine (busybox sh, wget, grep); apk adds ca-certificates fuse3 tzdata" },
+    health: { value: "sh /backup/bin/health.sh: the copier's heartbeat is within two intervals", source: "components/backup/scripts/health.sh" },
   },
 };
 

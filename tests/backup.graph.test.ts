@@ -72,7 +72,7 @@ describe.each(["staging", "production"])("%s backups", (stack) => {
     expect(backup.inputs.ports ?? []).toEqual([]);
     const volume = g.byName(VOLUME, "mongodb-backups");
     expect(volume.protect).toBe(stack === "production");
-    expect((backup.inputs.volumes as { volumeName: string; containerPath: string }[]).map((v) => v.containerPath)).toEqual([BACKUP_PATHS.archives, BACKUP_PATHS.metrics]);
+    expect((backup.inputs.volumes as { volumeName: string; containerPath: string }[]).map((v) => v.containerPath)).toEqual([BACKUP_PATHS.dumpArchives, BACKUP_PATHS.dumpMetrics]);
   });
 
   it("MongoDB's init creates the backup user (read + scratch readWrite) and the restore user (readWrite), never with root", () => {

@@ -111,8 +111,8 @@ export function remotePath(storage: Pick<OffsiteStorage, "bucket" | "prefix">): 
 export function backupEnvironment(args: Pick<MongoBackupArgs, "settings" | "database" | "scratchDatabase">): Record<string, string> {
   return {
     BACKUP_SERVICE: BACKUP_SERVICE,
-    BACKUP_DIR: BACKUP_PATHS.archives,
-    BACKUP_METRICS_DIR: BACKUP_PATHS.metrics,
+    BACKUP_DIR: BACKUP_PATHS.dumpArchives,
+    BACKUP_METRICS_DIR: BACKUP_PATHS.dumpMetrics,
     BACKUP_SCHEDULE: args.settings.schedule,
     BACKUP_RESTORE_TEST_SCHEDULE: args.settings.restoreTest.schedule,
     BACKUP_RETENTION_DAYS: String(args.settings.retentionDays),
@@ -163,6 +163,7 @@ export class MongoBackup extends pulumi.ComponentResource {
         service: BACKUP_SERVICE,
         group: "data",
         image: args.images.backup,
+        imageKey: "backup",
         // The mongo image's entrypoint starts mongod; this container only runs the tools. It runs
         // as the image's user (root: the image has no USER), which reads the 0440 root:root
         // secret files; it has no host mount, no port and no route out.
@@ -173,12 +174,12 @@ export class MongoBackup extends pulumi.ComponentResource {
           ...(args.restoreUri ? [{ path: BACKUP_PATHS.restoreConfig, content: mongoToolsConfig(args.restoreUri) }] : []),
         ],
         files: backupScripts("dump"),
-        healthcheck: { test: ["CMD", "/bin/sh", `${BACKUP_PATHS.bin}/health.sh`], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 20 },
+        healthcheck: { test: ["CMD", "sh", `${BACKUP_PATHS.bin}/health.sh`], intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 20 },
         waitTimeoutSeconds: 120,
         ...resources.dump,
         volumes: [
-          { volume: this.archiveVolume, containerPath: BACKUP_PATHS.archives },
-          { volume: this.metricsVolume, containerPath: BACKUP_PATHS.metrics },
+          { volume: this.archiveVolume, containerPath: BACKUP_PATHS.dumpArchives },
+          { volume: this.metricsVolume, containerPath: BACKUP_PATHS.dumpMetrics },
         ],
         dependsOn: args.dependsOn,
       },
@@ -196,10 +197,13 @@ export class MongoBackup extends pulumi.ComponentResource {
           service: OFFSITE_SERVICE,
           group: "data",
           image: args.images.offsite,
+          imageKey: "backupOffsite",
           entrypoint: ["/bin/sh", `${BACKUP_PATHS.bin}/offsite.sh`],
           env: {
             ...environment,
             BACKUP_SERVICE: OFFSITE_SERVICE,
+            BACKUP_DIR: BACKUP_PATHS.archives,
+            BACKUP_METRICS_DIR: BACKUP_PATHS.metrics,
             // The archive volume is read-only here; the copier's own state sits beside the metrics.
             BACKUP_STATE_DIR: `${BACKUP_PATHS.metrics}/.offsite`,
             BACKUP_REMOTE: remotePath(args.offsite),
@@ -209,7 +213,7 @@ export class MongoBackup extends pulumi.ComponentResource {
           },
           secretFiles: [{ path: BACKUP_PATHS.rcloneConfig, content: rcloneConfig(args.offsite) }],
           files: backupScripts("offsite"),
-          healthcheck: { test: ["CMD", "/bin/sh", `${BACKUP_PATHS.bin}/health.sh`], intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30 },
+          healthcheck: { test: ["CMD", "sh", `${BACKUP_PATHS.bin}/health.sh`], intervalSeconds: 60, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30 },
           waitTimeoutSeconds: 120,
           ...resources.offsite,
           // The storage is outside the host.
@@ -234,6 +238,7 @@ export class MongoBackup extends pulumi.ComponentResource {
         service: METRICS_SERVICE,
         group: "monitoring",
         image: args.images.metrics,
+        imageKey: "nodeExporter",
         command: ["--collector.disable-defaults", "--collector.textfile", `--collector.textfile.directory=${BACKUP_PATHS.metrics}`, `--web.listen-address=:${METRICS_PORT}`],
         healthcheck: { test: wgetTest(METRICS_PORT, "/metrics") },
         waitTimeoutSeconds: 60,

@@ -181,9 +181,9 @@ export const backupCheck: E2ECheck = {
     if (!/^daily-\d{8}T\d{6}Z\.archive\.gz$/.test(archive)) return fail(`dump.sh printed ${JSON.stringify(archive)}, not an archive name`);
 
     // The archive on the backup volume, read with the restore CLI's reader.
-    const entries = await readArchive(ctx.docker, container, `${BACKUP_PATHS.archives}/${archive}`, 512 * 1024 * 1024);
+    const entries = await readArchive(ctx.docker, container, `${BACKUP_PATHS.dumpArchives}/${archive}`, 512 * 1024 * 1024);
     const file = entries?.find((e) => e.type === "file");
-    if (!file) return fail(`${archive} is not on the backup volume (${BACKUP_PATHS.archives})`);
+    if (!file) return fail(`${archive} is not on the backup volume (${BACKUP_PATHS.dumpArchives})`);
     let summary;
     try {
       summary = await summarizeArchive(file.content);
