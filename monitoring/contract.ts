@@ -134,17 +134,17 @@ export const PLATFORM_METRICS: readonly MetricSpec[] = [
   {
     name: "enrichment_backup_runs_total",
     type: "counter",
-    help: "MongoDB backup runs, by outcome.",
+    help: "MongoDB backup runs, by outcome (mongodb-backup-offsite: off-host copies of an archive).",
     labels: ["service", "status"],
     values: { status: ["success", "failed"] },
-    exposedBy: ["mongodb-backup"],
+    exposedBy: ["mongodb-backup", "mongodb-backup-offsite"],
   },
   {
     name: "enrichment_backup_last_success_timestamp_seconds",
     type: "gauge",
-    help: "Unix time of the last successful MongoDB backup.",
+    help: "Unix time of the last successful MongoDB backup (mongodb-backup-offsite: dump time of the newest archive the off-host storage holds).",
     labels: ["service"],
-    exposedBy: ["mongodb-backup"],
+    exposedBy: ["mongodb-backup", "mongodb-backup-offsite"],
   },
   {
     name: "enrichment_backup_last_restore_test_timestamp_seconds",

@@ -52,7 +52,7 @@ export const backups: AlertArea = {
         "Is MongoDB itself healthy (MongoDBDown)?",
       ],
       act: [
-        "Fix the cause and run a backup by hand now; confirm `enrichment_backup_last_success_timestamp_seconds` moved.",
+        "Fix the cause and run a backup by hand now (`docker exec <prefix>-mongodb-backup /backup/bin/dump.sh daily`); confirm `enrichment_backup_last_success_timestamp_seconds` moved. Step by step: docs/backups.md, BackupTooOld.",
         "Until a backup succeeds, avoid risky changes (releases, index changes) on this stack.",
       ],
     },
@@ -64,7 +64,7 @@ export const backups: AlertArea = {
         "Does the job push or expose its metrics under the contracted names (docs/metrics-contract.md)?",
       ],
       act: [
-        "Deploy or fix the backup job, or add its scrape target to the Monitoring component's `scrapeTargets`.",
+        "Deploy or fix the backup job (`<prefix>-mongodb-backup`, its metrics server `<prefix>-mongodb-backup-metrics`, scrape job `mongodb-backup`); docs/backups.md, BackupMetricsMissing.",
         "Until then, check the backups by hand every day.",
       ],
     },
@@ -72,14 +72,17 @@ export const backups: AlertArea = {
       title: "BackupFailed",
       meaning: "At least one backup run failed in the last 24 hours.",
       check: ["The failed run's log.", "Did a later run succeed (BackupTooOld not firing)?"],
-      act: ["Transient failure and a later success: no action beyond noting it.", "Repeated failures: fix the cause before BackupTooOld fires."],
+      act: [
+        "Transient failure and a later success: no action beyond noting it.",
+        "Repeated failures: fix the cause before BackupTooOld fires; `service` says which part failed (mongodb-backup: the dump, mongodb-backup-offsite: the off-host copy). Step by step: docs/backups.md, BackupFailed.",
+      ],
     },
     "restore-test-too-old": {
       title: "RestoreTestTooOld",
       meaning: "No backup has been restored as a test for longer than the stack allows.",
       check: ["When was the last restore test and where is its record?"],
       act: [
-        "Restore the latest backup into a scratch database, count documents per collection against production, and record the result (the job then updates `enrichment_backup_last_restore_test_timestamp_seconds`).",
+        "Run the restore test now (`docker exec <prefix>-mongodb-backup /backup/bin/restore-test.sh`: the newest archive into the scratch database, counts compared) or `npm run restore -- --stack <stack>` (counts and indexes); a passing test updates `enrichment_backup_last_restore_test_timestamp_seconds`. Full restore: docs/backups.md.",
       ],
     },
   },
