@@ -47,7 +47,7 @@ trap 'rc=$?; [[ $rc -ne 0 ]] && printf "[images] FAILED (exit %d) at step %d: %s
 # docker.io: the engine; busybox-static: every image's shell and tools; ca-certificates: the
 # images' trust store; nginx: its libraries (ldd resolves them on this host). The binaries that go
 # into images come from `apt-get download` (DEBS below), never from what happens to be installed.
-HOST_PACKAGES=(docker.io busybox-static ca-certificates nginx libc-bin)
+HOST_PACKAGES=(docker.io busybox-static ca-certificates nginx libc-bin git)
 DEBS=(busybox-static nginx prometheus prometheus-node-exporter prometheus-blackbox-exporter rclone)
 
 step "host packages: ${HOST_PACKAGES[*]}"
@@ -102,7 +102,10 @@ step "registry on $registry (distribution $(row registry))"
 # (no -T: busybox 1.35 wget -T segfaults on a refused connection)
 registry_up() { busybox wget -q -O /dev/null "http://$registry/v2/" 2>/dev/null; }
 if registry_up; then
-  note "already answering; reused"
+  if [[ ! -s "$out/registry.pid" ]] || ! kill -0 "$(cat "$out/registry.pid")" 2>/dev/null; then
+    pgrep -f -n "/registry serve " >"$out/registry.pid" || rm -f "$out/registry.pid"
+  fi
+  note "already answering; reused (pid $(cat "$out/registry.pid" 2>/dev/null || echo unknown))"
 else
   regdir="$cache/registry"
   mkdir -p "$regdir/storage"
