@@ -37,6 +37,8 @@ export interface ResourceRecord {
   additionalSecretOutputs: string[];
   /** Dotted paths of inputs that were secret, e.g. `uploads.0.content`. */
   secretPaths: string[];
+  /** Input name -> URNs it depends on, as the engine keeps them (policy stack args). */
+  propertyDependencies: Record<string, string[]>;
 }
 
 export interface Evaluation {
@@ -147,7 +149,11 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     const dependsOn = new Set(req.getDependenciesList());
-    req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => dependsOn.add(urn)));
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+      propertyDependencies[key] = deps.getUrnsList().filter(Boolean).sort();
+      deps.getUrnsList().forEach((urn) => dependsOn.add(urn));
+    });
     const secretPaths: string[] = [];
     const inputs = scrub(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
     const provider = req.getProvider();
@@ -166,6 +172,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
       ignoreChanges: req.getIgnorechangesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       secretPaths,
+      propertyDependencies,
     });
     original(req, callback);
   };
