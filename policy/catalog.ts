@@ -5,8 +5,10 @@ import { ALERTING_POLICIES } from "./alerting";
 import { BACKUP_POLICIES } from "./backups";
 import { CAPACITY_POLICIES } from "./capacity";
 import { CONTAINER_POLICIES } from "./containers";
+import { DATA_POLICIES } from "./data";
 import { ENVIRONMENT_POLICIES } from "./environment";
 import { EXPOSURE_POLICIES } from "./exposure";
+import { MONITORING_POLICIES } from "./monitoring";
 import { SECRET_POLICIES } from "./secrets";
 import { STATE_POLICIES } from "./state";
 import { TLS_POLICIES } from "./tls";
@@ -20,8 +22,10 @@ export const CATALOG: readonly CatalogEntry[] = [
   ...SECRET_POLICIES,
   ...TLS_POLICIES,
   ...STATE_POLICIES,
+  ...DATA_POLICIES,
   ...CAPACITY_POLICIES,
   ...ALERTING_POLICIES,
+  ...MONITORING_POLICIES,
   ...BACKUP_POLICIES,
   ...ENVIRONMENT_POLICIES,
 ];

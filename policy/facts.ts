@@ -115,3 +115,29 @@ export const MODEL_PULL = /\bollama pull (\S+)/;
  * BACKUP_RETENTION_DAYS an integer.
  */
 export const BACKUP = { service: "backup", scheduleEnv: "BACKUP_SCHEDULE", retentionEnv: "BACKUP_RETENTION_DAYS" } as const;
+
+/** The edge's certificate request (components/tls.ts): its SANs must cover the edge's server names. */
+export const CERT_REQUEST = "tls:index/certRequest:CertRequest";
+
+/** Services behind the edge that the checklist wants rate limited (nginx `limit_req`). */
+export const RATE_LIMITED_UPSTREAMS = ["review-api", "cost-api"] as const;
+
+/** The managed MongoDB (components/mongodb.ts) runs with access control on. */
+export const MONGODB = { service: "mongodb", authFlag: "--auth" } as const;
+
+/** The index reconciler's resources (components/mongoIndexes/): one per collection. */
+export const INDEX_RESOURCE = { type: "pulumi-nodejs:dynamic:Resource", collectionProp: "collection", indexesProp: "indexes" } as const;
+/** The checklist document's "Indexes created" list: collection -> fields some index must cover. */
+export const CHECKLIST_INDEXES: Record<string, readonly string[]> = {
+  ocr_jobs: ["job_id", "status", "created_at"],
+  enriched_documents: ["document_id", "completeness_score"],
+  review_queue: ["status", "created_at", "document_id"],
+  cost_records: ["enrichment_job_id", "created_at"],
+};
+
+/** Grafana: dashboards provisioned from files (providers in this folder point at their JSON). */
+export const GRAFANA = {
+  service: "grafana",
+  providersDir: "/etc/grafana/provisioning/dashboards/",
+  dashboards: ["Enrichment Overview", "Agent Performance", "Cost Tracking", "Document Quality", "Processing Throughput"],
+} as const;

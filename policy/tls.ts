@@ -1,7 +1,10 @@
 // TLS: RSA keys of 4096 bits or more; certificates valid at most 730 days and renewed early.
-import { THRESHOLDS, TYPES } from "./facts";
-import { known, UNKNOWN } from "./read";
-import type { ResourceEntry } from "./types";
+import type { PolicyResource } from "@pulumi/policy";
+import { CERT_REQUEST, EDGE, THRESHOLDS, TYPES } from "./facts";
+import { nginxServers } from "./exposure";
+import { containersOf } from "./graph";
+import { fileContent, known, UNKNOWN } from "./read";
+import type { ResourceEntry, StackEntry } from "./types";
 
 const TLS_CHECKLIST = "TLS: RSA 4096, valid 730 days, SANs for the API names; renewal automated; rotation tested";
 const HOURS_PER_DAY = 24;
@@ -46,4 +49,45 @@ export const tlsCertificateLifetime: ResourceEntry = {
   },
 };
 
-export const TLS_POLICIES = [tlsKeySize, tlsCertificateLifetime];
+/** Everything `resource` depends on, directly or through what it depends on. */
+function dependencyClosure(resource: PolicyResource): PolicyResource[] {
+  const seen = new Map<string, PolicyResource>();
+  const visit = (r: PolicyResource) => {
+    for (const dep of r.dependencies) {
+      if (seen.has(dep.urn)) continue;
+      seen.set(dep.urn, dep);
+      visit(dep);
+    }
+  };
+  visit(resource);
+  return [...seen.values()];
+}
+
+export const tlsEdgeNames: StackEntry = {
+  kind: "stack",
+  name: "tls-sans-cover-edge-names",
+  why: "A name the edge answers for that its certificate does not list fails TLS verification in every client.",
+  checklist: "TLS: ... SANs for the API names; Certificates obtained: Valid domain names",
+  validate(_ctx, { resources }, report) {
+    for (const edge of containersOf(resources, EDGE.service)) {
+      const conf = fileContent(edge.props, EDGE.configPath);
+      if (conf === undefined) continue;
+      const names = new Set(nginxServers(conf).filter((s) => s.listens.some((l) => l.ssl)).flatMap((s) => s.names).filter((n) => n !== "_" && n !== ""));
+      const requests = dependencyClosure(edge).filter((r) => r.type === CERT_REQUEST);
+      if (requests.length === 0) {
+        report(`the edge serves TLS for ${[...names].join(", ")} but depends on no certificate request of this stack`, edge.urn);
+        continue;
+      }
+      const sans = new Set<string>();
+      for (const request of requests) {
+        const dns = known(() => request.props.dnsNames as string[] | undefined);
+        if (dns === UNKNOWN) return;
+        for (const name of dns ?? []) sans.add(name);
+      }
+      const missing = [...names].filter((n) => !sans.has(n));
+      if (missing.length) report(`the edge answers for ${missing.join(", ")}, which its certificate does not list (enrichment:tls.dnsNames)`, edge.urn);
+    }
+  },
+};
+
+export const TLS_POLICIES = [tlsKeySize, tlsCertificateLifetime, tlsEdgeNames];

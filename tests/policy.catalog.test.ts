@@ -18,6 +18,8 @@ const PASSWORD = "random:index/randomPassword:RandomPassword";
 const KEY = "tls:index/privateKey:PrivateKey";
 const LEAF = "tls:index/locallySignedCert:LocallySignedCert";
 const CA = "tls:index/selfSignedCert:SelfSignedCert";
+const CSR = "tls:index/certRequest:CertRequest";
+const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 
 let production: ResourceRecord[];
 let staging: ResourceRecord[];
@@ -113,6 +115,14 @@ const CASES: Record<string, Case> = {
       conf.content = conf.content.replace("listen 8443 ssl;", "listen 8443;");
     }),
   },
+  "exposure-apis-rate-limited": {
+    target: "edge",
+    pass: () => production,
+    fail: () => mutate(production, CONTAINER, "edge", (r) => {
+      const conf = upload(r, "/etc/nginx/nginx.conf");
+      conf.content = conf.content.replace(/limit_req zone=[^;]*;/g, "");
+    }),
+  },
   "secrets-not-in-environment": {
     target: "review-api",
     pass: () => production,
@@ -138,6 +148,28 @@ const CASES: Record<string, Case> = {
     target: "edge-cert",
     pass: () => production,
     fail: () => mutate(production, LEAF, "edge-cert", (r) => (inputs(r).validityPeriodHours = 731 * 24)),
+  },
+  "tls-sans-cover-edge-names": {
+    target: "edge",
+    pass: () => production,
+    fail: () => mutate(production, CSR, "edge-csr", (r) => (inputs(r).dnsNames = (inputs(r).dnsNames as string[]).filter((n) => !n.startsWith("cost.")))),
+  },
+  "data-mongodb-auth": {
+    target: "mongodb",
+    pass: () => production,
+    fail: () => mutate(production, CONTAINER, "mongodb", (r) => (inputs(r).command = (inputs(r).command as string[]).filter((c) => c !== "--auth"))),
+  },
+  "data-checklist-indexes": {
+    pass: () => production,
+    fail: () => mutate(production, DYNAMIC, "mongodb-indexes-cost_records", (r) => delete inputs(r).indexes["enrichment_job_id_1_created_at_1"]),
+  },
+  "monitoring-dashboards": {
+    target: "grafana",
+    pass: () => production,
+    fail: () => mutate(production, CONTAINER, "grafana", (r) => {
+      const file = upload(r, "/etc/grafana/dashboards/enrichment/cost-tracking.json");
+      file.content = JSON.stringify({ ...JSON.parse(file.content), title: "Costs" });
+    }),
   },
   "state-volumes-protected": {
     target: "mongodb-data",
@@ -287,6 +319,13 @@ describe("rules in detail", () => {
     expect(violations(publish(withRedirect), "production", "exposure-https-only", "edge")).toEqual([]);
     const plain = withRedirect.replace("return 301 https://$host$request_uri;", "location / { proxy_pass http://review-api:5001; }");
     expect(violations(publish(plain), "production", "exposure-https-only", "edge")).toHaveLength(1);
+  });
+
+  it("certificates: the CA may outlive 730 days but must renew early too", () => {
+    expect(inputs(find(production, CA, "ca-cert")).validityPeriodHours).toBeGreaterThan(730 * 24);
+    expect(violations(production, "production", "tls-certificate-lifetime", "ca-cert")).toEqual([]);
+    const records = mutate(production, CA, "ca-cert", (r) => delete inputs(r).earlyRenewalHours);
+    expect(violations(records, "production", "tls-certificate-lifetime", "ca-cert")[0]?.message).toMatch(/earlyRenewalHours is unset/);
   });
 
   it("a port without an address is published on every interface", () => {
