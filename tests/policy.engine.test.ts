@@ -1,8 +1,10 @@
-// The pack behind the real policy server: policy/index.ts is started as its own process (as the
-// Pulumi CLI starts it, with the stack's PULUMI_STACK/PULUMI_CONFIG in its environment; it is
-// never imported, because constructing a PolicyPack starts the server) and driven over gRPC with
-// the engine's own messages (@pulumi/pulumi/proto). It must report what the offline runner
-// reports, see secrets as plaintext, and survive values that are unknown during preview.
+// The pack behind the real policy server: policy/ is started the way the Pulumi CLI's Node.js
+// policy host starts it (`pulumi-analyzer-policy` resolves @pulumi/pulumi/cmd/run-policy-pack from
+// the pack's folder and runs it there: ts-node type-checks policy/*.ts against policy/tsconfig.json),
+// with the stack's PULUMI_STACK/PULUMI_CONFIG in its environment, and driven over gRPC with the
+// engine's own messages (@pulumi/pulumi/proto). It is never imported: constructing a PolicyPack
+// starts the server. It must report what the offline runner reports, see secrets as plaintext,
+// and survive values that are unknown during preview.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,8 +35,11 @@ interface Server {
 
 function startPack(stack: "production" | "staging"): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(REPO, "node_modules", ".bin", "tsx"), ["index.ts"], {
-      cwd: path.join(REPO, "policy"),
+    const packDir = path.join(REPO, "policy");
+    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
+    // Arguments: the engine's address (unused by a policy pack) and the pack's folder.
+    const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
+      cwd: packDir,
       env: { ...process.env, PULUMI_STACK: stack, PULUMI_CONFIG: JSON.stringify({ "enrichment:environment": stack }) },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -50,7 +55,7 @@ function startPack(stack: "production" | "staging"): Promise<Server> {
       }
     });
     child.on("exit", (code) => reject(new Error(`policy pack exited ${code}: ${server.stderr}`)));
-    setTimeout(() => reject(new Error(`policy pack did not start: ${server.stderr}`)), 60_000);
+    setTimeout(() => reject(new Error(`policy pack did not start: ${server.stderr}`)), 120_000);
   });
 }
 
