@@ -24,10 +24,14 @@ export const checklistIndexes: StackEntry = {
     const covered = new Map<string, Set<string>>();
     for (const r of resources.filter((r) => r.type === INDEX_RESOURCE.type)) {
       const collection = known(() => r.props[INDEX_RESOURCE.collectionProp] as string | undefined);
-      const indexes = known(() => r.props[INDEX_RESOURCE.indexesProp] as Record<string, { keys?: [string, unknown][] }> | undefined);
+      const indexes = known(() => r.props[INDEX_RESOURCE.indexesProp] as Record<string, { keys?: [string, unknown][] | Record<string, unknown> }> | undefined);
       if (collection === UNKNOWN || indexes === UNKNOWN || typeof collection !== "string") continue;
       const fields = covered.get(collection) ?? new Set<string>();
-      for (const index of Object.values(indexes ?? {})) for (const [field] of index.keys ?? []) fields.add(field);
+      // Keys as the catalog writes them ([[field, direction], ...]) or as a key document.
+      for (const index of Object.values(indexes ?? {})) {
+        const keys = index.keys ?? [];
+        for (const field of Array.isArray(keys) ? keys.map(([f]) => f) : Object.keys(keys)) fields.add(field);
+      }
       covered.set(collection, fields);
     }
     for (const [collection, fields] of Object.entries(CHECKLIST_INDEXES)) {

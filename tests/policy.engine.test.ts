@@ -182,6 +182,17 @@ describe.each(["production", "staging"] as const)("the pack started for %s", (st
   }, 120_000);
 });
 
+describe("the entry point", () => {
+  it("is imported by no test (constructing the PolicyPack would start a server in the test process)", () => {
+    const fs = require("node:fs") as typeof import("node:fs");
+    const offenders = fs
+      .readdirSync(__dirname)
+      .filter((f) => f.endsWith(".ts"))
+      .filter((f) => /from\s+["']\.\.\/policy(\/index)?["']|require\(["']\.\.\/policy(\/index)?["']\)/.test(fs.readFileSync(path.join(__dirname, f), "utf8")));
+    expect(offenders).toEqual([]);
+  });
+});
+
 describe("secrets and unknowns in the engine", () => {
   it("sees a secret environment entry as plaintext and reports it like the offline [secret]", async () => {
     const record = production.find((r) => r.type === CONTAINER && r.name === "mongodb-exporter")!;
