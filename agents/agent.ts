@@ -31,6 +31,8 @@ export interface AgentArgs {
   /** Feature flags this agent reads, as environment values (components/features.ts). */
   features?: Record<string, string>;
   waitTimeoutSeconds?: number;
+  /** `release.agentCatalogVersion`, shown as the `org.enrichment.agent-catalog` label and AGENT_CATALOG_VERSION. */
+  catalogVersion: string;
 }
 
 export class Agent extends pulumi.ComponentResource {
@@ -54,6 +56,7 @@ export class Agent extends pulumi.ComponentResource {
         ...(args.features ?? {}),
         AGENT_NAME: plan.name,
         AGENT_ROLE: plan.role,
+        AGENT_CATALOG_VERSION: args.catalogVersion,
         MODEL: plan.modelTag,
         ...(plan.fallbackTag ? { FALLBACK_MODEL: plan.fallbackTag } : {}),
         PORT: String(AGENT_PORT),
@@ -83,7 +86,7 @@ export class Agent extends pulumi.ComponentResource {
           // Only an agent that calls an outside API gets a route out.
           egress: plan.backend === "anthropic",
           release,
-          labels: { ...labels, "org.enrichment.agent": plan.name },
+          labels: { ...labels, "org.enrichment.agent": plan.name, "org.enrichment.agent-catalog": args.catalogVersion },
           dependsOn: wiring.dependsOn,
         },
         { parent: this },

@@ -21,6 +21,8 @@ export interface McpAgentsArgs extends AgentPlanInput {
   anthropicApiKey?: pulumi.Input<string>;
   /** `enrichment:features`. */
   features: Readonly<Record<string, boolean>>;
+  /** `release.agentCatalogVersion`: which catalog the release's agents were built against (label + environment). */
+  catalogVersion: string;
 }
 
 export class McpAgents extends pulumi.ComponentResource {
@@ -46,6 +48,7 @@ export class McpAgents extends pulumi.ComponentResource {
           ollama: plan.backend === "ollama" ? args.ollama : undefined,
           anthropicApiKey: plan.backend === "anthropic" ? args.anthropicApiKey : undefined,
           features: featureEnv(plan.name, args.features),
+          catalogVersion: args.catalogVersion,
         },
         { parent: this },
       );

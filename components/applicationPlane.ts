@@ -101,6 +101,7 @@ export class ApplicationPlane extends pulumi.ComponentResource {
         ollama: args.ollama,
         anthropicApiKey: args.anthropicApiKey,
         features,
+        catalogVersion: release.agentCatalogVersion,
       },
       parent,
     );

@@ -95,6 +95,7 @@ export class Edge extends pulumi.ComponentResource {
         service: EDGE_SERVICE,
         group: "edge",
         image: args.image,
+        imageKey: "edge",
         files: [
           { path: EDGE_CONFIG_PATH, content: this.config },
           { path: EDGE_CONTAINER_PATHS.certificate, content: args.certificate.fullChainPem },

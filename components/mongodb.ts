@@ -3,8 +3,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "./network";
+import { IMAGES } from "../catalog/images";
 import { PlatformContext, ServiceContainer } from "./serviceContainer";
 import { PORTS } from "./services";
+import { BACKUP_USERS_INIT_PATH, BackupUsers, backupUsersInitScript, backupUserSecretFiles } from "./backup/users";
 
 export interface MongoDatabaseArgs {
   context: PlatformContext;
@@ -27,11 +29,37 @@ export interface MongoDatabaseArgs {
   adminHost: string;
   /** External mode: the URI (a Pulumi secret). */
   externalUri?: pulumi.Input<string>;
+  /** Managed mode: the backup users (components/backup/users.ts), created by their own init script. */
+  backupUsers?: BackupUsers;
 }
 
 const SECRETS_DIR = "/run/secrets";
 
 export const MONITOR_USER = "monitor";
+
+/** Outside /docker-entrypoint-initdb.d: the entrypoint must not run it. */
+export const HEALTH_SCRIPT_PATH = "/etc/enrichment/mongodb-health.js";
+
+/**
+ * The healthcheck (mongosh, no shell needed). The mongo entrypoint initialises an empty volume
+ * with a temporary mongod that runs without --auth and bound to 127.0.0.1 only (catalog/images.ts),
+ * and a bare ping answers from it. Healthy here means the final server: authorization enabled,
+ * bound to all interfaces, and the monitoring user, created last by the init script, can log in.
+ */
+export function healthScript(port: number = PORTS.mongodb): string {
+  return [
+    "// Exit 0 only for the final mongod (see components/mongodb.ts healthScript).",
+    'const fs = require("fs");',
+    `const password = fs.readFileSync("${SECRETS_DIR}/mongodb-monitor-password", "utf8").trim();`,
+    `const admin = new Mongo("mongodb://127.0.0.1:${port}/?directConnection=true&serverSelectionTimeoutMS=3000").getDB("admin");`,
+    `admin.auth(${JSON.stringify(MONITOR_USER)}, password);`,
+    "const options = admin.adminCommand({ getCmdLineOpts: 1 });",
+    "const parsed = options.parsed || {};",
+    'const final = (parsed.security || {}).authorization === "enabled" && (parsed.net || {}).bindIpAll === true;',
+    "quit(options.ok === 1 && final && admin.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1);",
+    "",
+  ].join("\n");
+}
 
 /**
  * Creates the application user (readWrite + dbAdmin, for the index reconciler) and the monitoring
@@ -68,6 +96,7 @@ export class MongoDatabase extends pulumi.ComponentResource {
   /** The managed container (wait for it to be healthy), or undefined for an external MongoDB. */
   readonly server?: ServiceContainer;
   readonly dataVolume?: docker.Volume;
+  readonly configVolume?: docker.Volume;
 
   constructor(name: string, args: MongoDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enrichment:data:MongoDatabase", name, {}, opts);
@@ -95,6 +124,11 @@ export class MongoDatabase extends pulumi.ComponentResource {
       { name: `${context.prefix}-mongodb-data`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
       { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
     );
+    this.configVolume = new docker.Volume(
+      "mongodb-configdb",
+      { name: `${context.prefix}-mongodb-configdb`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
+      { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
+    );
 
     this.server = new ServiceContainer(
       "mongodb",
@@ -104,16 +138,23 @@ export class MongoDatabase extends pulumi.ComponentResource {
         service: "mongodb",
         group: "data",
         image: args.image,
+        imageKey: "mongodb",
+        // The health script checks for exactly these two options.
         command: ["--auth", "--bind_ip_all"],
         env: { MONGO_INITDB_ROOT_USERNAME: "root", MONGO_INITDB_DATABASE: args.database },
         secretFiles: [
           { path: `${SECRETS_DIR}/mongodb-root-password`, content: args.rootPassword, envVar: "MONGO_INITDB_ROOT_PASSWORD_FILE" },
           { path: `${SECRETS_DIR}/mongodb-app-password`, content: args.appPassword },
           { path: `${SECRETS_DIR}/mongodb-monitor-password`, content: args.monitorPassword },
+          ...(args.backupUsers ? backupUserSecretFiles(args.backupUsers) : []),
         ],
-        files: [{ path: "/docker-entrypoint-initdb.d/10-app-user.js", content: appUserInitScript(args.database, args.appUser) }],
+        files: [
+          { path: `${IMAGES.mongodb.paths.initdb.value}/10-app-user.js`, content: appUserInitScript(args.database, args.appUser) },
+          { path: HEALTH_SCRIPT_PATH, content: healthScript() },
+          ...(args.backupUsers ? [{ path: BACKUP_USERS_INIT_PATH, content: backupUsersInitScript(args.database, args.backupUsers) }] : []),
+        ],
         healthcheck: {
-          test: ["CMD", "mongosh", "--quiet", "--norc", "--eval", "quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)"],
+          test: ["CMD", "mongosh", "--nodb", "--quiet", "--norc", HEALTH_SCRIPT_PATH],
           intervalSeconds: 10,
           timeoutSeconds: 10,
           retries: 6,
@@ -123,7 +164,11 @@ export class MongoDatabase extends pulumi.ComponentResource {
         memoryMb: args.memoryMb,
         cpus: args.cpus,
         ports: [{ internal: PORTS.mongodb, external: args.adminPublish.port, address: args.adminPublish.address }],
-        volumes: [{ volume: this.dataVolume, containerPath: "/data/db" }],
+        volumes: [
+          { volume: this.dataVolume, containerPath: IMAGES.mongodb.paths.data.value },
+          // Also a VOLUME of the image: without a named volume each replacement leaks an anonymous one.
+          { volume: this.configVolume, containerPath: IMAGES.mongodb.paths.configdb.value },
+        ],
       },
       { parent: this },
     );

@@ -1,6 +1,10 @@
 // NSQ: nsqlookupd, nsqd and nsqadmin, and the enrichment topic created once nsqd is healthy.
+// nsqd keeps its queue (messages beyond --mem-queue-size, and every topic and channel) in
+// --data-path on a named volume, protected like the other state, so a replacement loses nothing.
 import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { IMAGES } from "../catalog/images";
 import { dockerEnvironment, dockerExec } from "./dockerCommand";
 import type { PlatformNetwork } from "./network";
 import { PlatformContext, ServiceContainer } from "./serviceContainer";
@@ -18,7 +22,7 @@ export interface NsqArgs {
   publish: Partial<Record<"nsqlookupd" | "nsqd" | "nsqadmin", { address: string; port: number }>>;
 }
 
-/** The nsq image is busybox-based: wget, not curl. */
+/** The nsq image is alpine (busybox wget, no curl): catalog/images.ts. */
 const httpPing = (port: number) => ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/ping`];
 
 export class Nsq extends pulumi.ComponentResource {
@@ -26,6 +30,8 @@ export class Nsq extends pulumi.ComponentResource {
   readonly nsqd: ServiceContainer;
   readonly admin: ServiceContainer;
   readonly topic: command.local.Command;
+  /** nsqd's --data-path. */
+  readonly dataVolume: docker.Volume;
   /** `nsqd:4150`, for producers. */
   readonly nsqdTcpAddress = `nsqd:${PORTS.nsqdTcp}`;
   /** `nsqlookupd:4161`, for consumers. */
@@ -48,13 +54,20 @@ export class Nsq extends pulumi.ComponentResource {
         service: "nsqlookupd",
         group: "data",
         image,
-        command: ["/nsqlookupd"],
+        imageKey: "nsq",
+        command: [IMAGES.nsq.paths.nsqlookupd.value],
         healthcheck: { test: httpPing(PORTS.nsqlookupdHttp) },
         waitTimeoutSeconds: 60,
         ...sizes.nsqlookupd,
         ports: ports("nsqlookupd", PORTS.nsqlookupdHttp),
       },
       { parent: this },
+    );
+
+    this.dataVolume = new docker.Volume(
+      "nsqd-data",
+      { name: `${context.prefix}-nsqd-data`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
+      { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
     );
 
     this.nsqd = new ServiceContainer(
@@ -65,11 +78,18 @@ export class Nsq extends pulumi.ComponentResource {
         service: "nsqd",
         group: "data",
         image,
-        command: ["/nsqd", `--lookupd-tcp-address=nsqlookupd:${PORTS.nsqlookupdTcp}`, "--broadcast-address=nsqd", "--data-path=/data"],
+        imageKey: "nsq",
+        command: [
+          IMAGES.nsq.paths.nsqd.value,
+          `--lookupd-tcp-address=nsqlookupd:${PORTS.nsqlookupdTcp}`,
+          "--broadcast-address=nsqd",
+          `--data-path=${IMAGES.nsq.paths.data.value}`,
+        ],
         healthcheck: { test: httpPing(PORTS.nsqdHttp) },
         waitTimeoutSeconds: 60,
         ...sizes.nsqd,
         ports: ports("nsqd", PORTS.nsqdHttp),
+        volumes: [{ volume: this.dataVolume, containerPath: IMAGES.nsq.paths.data.value }],
         dependsOn: [this.lookupd],
       },
       { parent: this },
@@ -83,7 +103,8 @@ export class Nsq extends pulumi.ComponentResource {
         service: "nsqadmin",
         group: "data",
         image,
-        command: ["/nsqadmin", `--lookupd-http-address=nsqlookupd:${PORTS.nsqlookupdHttp}`],
+        imageKey: "nsq",
+        command: [IMAGES.nsq.paths.nsqadmin.value, `--lookupd-http-address=nsqlookupd:${PORTS.nsqlookupdHttp}`],
         healthcheck: { test: httpPing(PORTS.nsqadmin) },
         waitTimeoutSeconds: 60,
         ...sizes.nsqadmin,

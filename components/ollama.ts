@@ -1,8 +1,9 @@
-// Ollama: the GPU reserved, a protected model volume, and one pull per configured model. Only what
+// Ollama: the GPU reserved (unless the stack says gpus: none), a protected model volume, and one pull per configured model. Only what
 // uses a model waits for its pull: depend on `server` for the API, on `pulls[model]` for a model.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { IMAGES } from "../catalog/images";
 import { dockerEnvironment, dockerExec, ifContainerExists } from "./dockerCommand";
 import type { PlatformNetwork } from "./network";
 import { PlatformContext, ServiceContainer } from "./serviceContainer";
@@ -51,17 +52,19 @@ export class Ollama extends pulumi.ComponentResource {
         service: "ollama",
         group: "model",
         image: args.image,
+        imageKey: "ollama",
         env: { OLLAMA_HOST: `0.0.0.0:${PORTS.ollama}`, OLLAMA_KEEP_ALIVE: "24h" },
-        // The image has no curl; `ollama list` talks to the local server.
+        // The image has no curl or wget (catalog/images.ts); `ollama list` asks the local server.
         healthcheck: { test: ["CMD", "ollama", "list"], intervalSeconds: 15, timeoutSeconds: 10, retries: 5, startPeriodSeconds: 20 },
         waitTimeoutSeconds: args.waitTimeoutSeconds,
         memoryMb: args.memoryMb,
         cpus: args.cpus,
+        // none: no gpus input at all, so a host without the NVIDIA runtime accepts the container.
         gpus: args.gpus === "none" ? undefined : args.gpus,
         // Pulling models needs the registry.
         egress: true,
         ports: args.publish ? [{ internal: PORTS.ollama, external: args.publish.port, address: args.publish.address }] : [],
-        volumes: [{ volume: this.modelVolume, containerPath: "/root/.ollama" }],
+        volumes: [{ volume: this.modelVolume, containerPath: IMAGES.ollama.paths.models.value }],
       },
       { parent: this },
     );

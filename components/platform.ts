@@ -14,6 +14,8 @@ import type { PlatformContext } from "./serviceContainer";
 import { PORTS } from "./services";
 import { PrivateCertificateAuthority } from "./tls";
 import { coreProbes, Monitoring } from "../monitoring/monitoring";
+import { MongoBackup, waitForSnapshot } from "./backup";
+import { backupCredentialsFor, backupUsersFor, createBackup } from "./backup/wiring";
 
 export interface EnrichmentPlatformArgs {
   config: StackConfig;
@@ -31,6 +33,8 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
   readonly ollama: Ollama;
   readonly app: ApplicationPlane;
   readonly monitoring: Monitoring;
+  /** MongoDB backups (components/backup); undefined when enrichment:backup.enabled is false. */
+  readonly backup?: MongoBackup;
   /** Service name -> how to reach it (private network or published host port). */
   readonly endpoints: Record<string, pulumi.Input<string>> = {};
 
@@ -45,6 +49,7 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
       prefix: args.config.prefix,
       protectState: args.config.protectState,
       dockerHost: settings.docker.host,
+      appRuntimeUser: settings.appRuntimeUser,
     };
     const context = this.context;
     const published = (service: string) => {
@@ -73,7 +78,8 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
       parent,
     );
 
-    // Data plane.
+    // Data plane. The backup users' passwords come first: MongoDB's init creates the users.
+    const backupCredentials = backupCredentialsFor(args.config, parent);
     this.mongodb = new MongoDatabase(
       "mongodb",
       {
@@ -91,6 +97,7 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
         adminPublish: published("mongodb"),
         adminHost: settings.mongodb.adminHost,
         externalUri: stackSecrets.mongodbExternalUri,
+        backupUsers: backupUsersFor(args.config, backupCredentials),
       },
       parent,
     );
@@ -99,6 +106,7 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
       { connectionUri: this.mongodb.adminUri, database: settings.mongodb.database },
       { parent: this, dependsOn: this.mongodb.server ? [this.mongodb.server] : [] },
     );
+    this.backup = createBackup(args.config, { context, network: this.network, mongodb: this.mongodb, credentials: backupCredentials }, parent);
     this.nsq = new Nsq(
       "nsq",
       {
@@ -147,7 +155,8 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
         externalNetwork: this.network.externalNetworkName,
         dataDependsOn: [this.indexes],
       },
-      parent,
+      // A changed release is dumped and verified before any release container is replaced.
+      { parent: this, transformations: this.backup?.snapshot ? [waitForSnapshot(this.backup.snapshot)] : [] },
     );
 
     this.endpoints.mongodb = `mongodb:${PORTS.mongodb}`;
@@ -171,13 +180,16 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
           slackWebhookUrl: stackSecrets.slackWebhookUrl,
           pagerdutyRoutingKey: stackSecrets.pagerdutyRoutingKey,
           smtpPassword: stackSecrets.smtpPassword,
+          deadMansSwitchUrl: stackSecrets.deadMansSwitchUrl,
         },
         grafanaAdminPassword: this.secrets.get("grafana-admin-password"),
-        scrapeTargets: this.app.scrapeTargets,
+        scrapeTargets: [...this.app.scrapeTargets, ...(this.backup?.scrapeTargets ?? [])],
         probes: [...coreProbes({ ollama: this.ollama.url, mcpServer: this.app.mcp.url }), ...this.app.probeTargets],
-        gpu: settings.monitoring.gpuMetrics && settings.ollama.gpus !== "none",
+        // GPU metrics only where there is a GPU (the schema refuses gpuMetrics: true with gpus: none).
+        gpu: (settings.monitoring.gpuMetrics ?? true) && settings.ollama.gpus !== "none",
         gpus: settings.ollama.gpus,
         mongodbUri: this.mongodb.monitoringUri,
+        mongodbServer: this.mongodb.server,
         caCertPem: this.tls.caCertPem,
         publish: { prometheus: published("prometheus"), alertmanager: published("alertmanager"), grafana: published("grafana") },
       },

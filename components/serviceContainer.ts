@@ -3,10 +3,15 @@
 // stack publishes one, secrets as files.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { IMAGES, ImageKey, RuntimeUser, userSpec } from "../catalog/images";
 import type { PlatformNetwork } from "./network";
+import { dockerCpus, goDuration } from "./readback";
 import { LABEL_PREFIX } from "./services";
 
 export type ServiceGroup = "data" | "model" | "mcp" | "enrichment" | "api" | "edge" | "monitoring";
+
+/** Groups whose containers run the platform's own images (release.images): they run as `appRuntimeUser`. */
+export const APP_GROUPS: readonly ServiceGroup[] = ["mcp", "enrichment", "api"];
 
 /** What every component needs to name and label what it creates. */
 export interface PlatformContext {
@@ -18,6 +23,8 @@ export interface PlatformContext {
   protectState: boolean;
   /** Docker host, for commands that run the docker CLI against it (model pulls, topic creation). */
   dockerHost: string;
+  /** uid:gid the platform's own images run as (enrichment:appRuntimeUser). */
+  appRuntimeUser: RuntimeUser;
 }
 
 export interface Healthcheck {
@@ -72,8 +79,15 @@ export interface ServiceContainerArgs {
   group: ServiceGroup;
   /** A pinned image reference, or an image resource shared by several containers (workers). */
   image: string | docker.RemoteImage;
+  /**
+   * The third-party image's entry in catalog/images.ts: its runtime user owns the secret files
+   * (and its `userOverride`, if any, is the container's --user). Unset for the platform's own
+   * images (groups mcp, enrichment, api), which run as `context.appRuntimeUser`.
+   */
+  imageKey?: ImageKey;
   command?: pulumi.Input<string>[];
   entrypoint?: pulumi.Input<string>[];
+  /** `--user`; defaults to the catalog's userOverride (third-party) or appRuntimeUser (own images). */
   user?: string;
   env?: Record<string, pulumi.Input<string>>;
   secretFiles?: SecretFile[];
@@ -101,7 +115,8 @@ export interface ServiceContainerArgs {
 
 const DEFAULT_HEALTHCHECK = { intervalSeconds: 15, timeoutSeconds: 5, retries: 5, startPeriodSeconds: 10 };
 
-const seconds = (value: number) => `${value}s`;
+/** Orders ports as the provider reads them back (by internal port): the list is ForceNew. */
+const byInternalPort = (a: PublishedPort, b: PublishedPort) => a.internal - b.internal || (a.protocol ?? "tcp").localeCompare(b.protocol ?? "tcp");
 
 export { LABEL_PREFIX };
 
@@ -128,6 +143,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
 
     const health = { ...DEFAULT_HEALTHCHECK, ...args.healthcheck };
     const secretFiles = args.secretFiles ?? [];
+    const runtime = runtimeOf(args);
     const env: Record<string, pulumi.Input<string>> = { ...(args.env ?? {}) };
     for (const file of secretFiles) if (file.envVar) env[file.envVar] = file.path;
 
@@ -145,6 +161,8 @@ export class ServiceContainer extends pulumi.ComponentResource {
       [`${LABEL_PREFIX}.group`]: args.group,
       [`${LABEL_PREFIX}.managed-by`]: "pulumi",
       ...(args.release ? { [`${LABEL_PREFIX}.release`]: args.release } : {}),
+      // Which catalog/images.ts entry describes the image (tests check the container against it).
+      ...(args.imageKey ? { [`${LABEL_PREFIX}.image-key`]: args.imageKey } : {}),
       ...(args.labels ?? {}),
     };
 
@@ -156,12 +174,20 @@ export class ServiceContainer extends pulumi.ComponentResource {
         image: this.image.imageId,
         command: args.command,
         entrypoints: args.entrypoint,
-        user: args.user,
+        user: args.user ?? runtime.user,
         envs: Object.entries(env)
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([key, value]) => pulumi.interpolate`${key}=${value}`),
         uploads: [
-          ...secretFiles.map((file) => ({ file: file.path, content: pulumi.secret(file.content), permissions: "0440" })),
+          // Readable by the service's own user and nobody else: 0400, owned by its uid:gid
+          // (numeric, so the provider does not look the names up on the Pulumi host).
+          ...secretFiles.map((file) => ({
+            file: file.path,
+            content: pulumi.secret(file.content),
+            permissions: "0400",
+            owner: String(runtime.owner.uid),
+            group: String(runtime.owner.gid),
+          })),
           ...(args.files ?? []).map((file) => ({
             file: file.path,
             content: file.content,
@@ -170,23 +196,27 @@ export class ServiceContainer extends pulumi.ComponentResource {
         ],
         healthcheck: {
           tests: args.healthcheck.test,
-          interval: seconds(health.intervalSeconds),
-          timeout: seconds(health.timeoutSeconds),
+          // Go's Duration.String() form ("1m0s", not "60s"): what the provider reads back.
+          interval: goDuration(health.intervalSeconds),
+          timeout: goDuration(health.timeoutSeconds),
           retries: health.retries,
-          startPeriod: seconds(health.startPeriodSeconds),
+          startPeriod: goDuration(health.startPeriodSeconds),
         },
         wait: true,
         waitTimeout: args.waitTimeoutSeconds,
         restart: "unless-stopped",
         memory: args.memoryMb,
         memorySwap: args.memoryMb,
-        cpus: String(args.cpus),
+        // nanoInt64ToDecimalString's form ("1.0", "0.5"): a different string replaces the container.
+        cpus: dockerCpus(args.cpus),
         logDriver: "json-file",
         logOpts: { "max-size": "20m", "max-file": "5" },
         labels: Object.entries(labels).map(([label, value]) => ({ label, value })),
         networkMode: "bridge",
         networksAdvanced: networks,
-        ports: (args.ports ?? []).map((p) => ({ internal: p.internal, external: p.external, ip: p.address, protocol: p.protocol ?? "tcp" })),
+        ports: [...(args.ports ?? [])]
+          .sort(byInternalPort)
+          .map((p) => ({ internal: p.internal, external: p.external, ip: p.address, protocol: p.protocol ?? "tcp" })),
         volumes: [
           ...(args.volumes ?? []).map((mount) => ({
             volumeName: mount.volume instanceof docker.Volume ? mount.volume.name : mount.volume,
@@ -199,7 +229,9 @@ export class ServiceContainer extends pulumi.ComponentResource {
             readOnly: mount.readOnly ?? true,
           })),
         ],
-        gpus: args.gpus,
+        // Absent, not empty, without a GPU: any gpus request makes Docker refuse the container on a
+        // host without the NVIDIA runtime. "all" and "device=..." read back as sent.
+        ...(args.gpus ? { gpus: args.gpus } : {}),
         // Docker's own default bridge would be attached too; networksAdvanced is the whole truth.
         mustRun: true,
       },
@@ -208,8 +240,6 @@ export class ServiceContainer extends pulumi.ComponentResource {
         dependsOn: args.dependsOn,
         // A fixed container name and host port collide if the new container starts first.
         deleteBeforeReplace: true,
-        // The provider reads `gpus` back poorly; without this every preview shows a diff.
-        ignoreChanges: args.gpus ? ["gpus"] : [],
       },
     );
 
@@ -222,8 +252,24 @@ export class ServiceContainer extends pulumi.ComponentResource {
   }
 }
 
+/** Who the container runs as and who owns its secret files. */
+function runtimeOf(args: ServiceContainerArgs): { owner: RuntimeUser; user?: string } {
+  if (args.imageKey) {
+    const facts = IMAGES[args.imageKey];
+    return { owner: facts.user.value, user: facts.userOverride };
+  }
+  if (APP_GROUPS.includes(args.group)) return { owner: args.context.appRuntimeUser, user: userSpec(args.context.appRuntimeUser) };
+  // A third-party image without a catalog entry: root-owned files, the image's own user. Only
+  // root (or a process with group 0) reads them; give the image an entry in catalog/images.ts.
+  return { owner: { uid: 0, gid: 0 } };
+}
+
 function validate(name: string, args: ServiceContainerArgs): void {
   const problems: string[] = [];
+  if (dockerCpus(args.cpus) === undefined) problems.push(`cpus ${args.cpus} does not read back as sent from the docker provider (components/readback.ts); use e.g. 0.1, 0.25, 0.5, 1`);
+  if (args.gpus !== undefined && !/^(all|device=[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*)$/.test(args.gpus)) {
+    problems.push(`gpus "${args.gpus}" must be "all" or "device=<id>[,<id>...]" (leave it unset for no GPU)`);
+  }
   if (!/^[a-z][a-z0-9-]*$/.test(args.service)) problems.push(`service "${args.service}" must be lower-case letters, digits and dashes`);
   if (args.healthcheck.test.length === 0) problems.push("healthcheck.test must not be empty: `wait` needs a healthcheck");
   if (!(args.waitTimeoutSeconds > 0)) problems.push("waitTimeoutSeconds must be > 0");

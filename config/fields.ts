@@ -1,6 +1,7 @@
 // Reusable zod field builders whose messages read as "expected ...", so that a
 // validation error prints as `enrichment:<path>: expected ..., got <value>`.
 import { z } from "zod";
+import { dockerCpus, nanoCpusToDecimalString, parseCpus } from "../components/readback";
 
 export const int = (min: number, max?: number) => {
   const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
@@ -61,12 +62,28 @@ export const dnsName = () =>
     error: "expected a DNS name such as review.example.org",
   });
 
+/**
+ * A CPU limit as in `docker run --cpus`, restricted to values the docker provider reads back as
+ * sent (components/readback.ts): any other value replaces its container on every `pulumi up`.
+ */
+export const cpus = () =>
+  num(0.05, 256).superRefine((value, ctx) => {
+    if (dockerCpus(value) !== undefined) return;
+    const nano = parseCpus(String(value));
+    const readBack = nano === undefined ? "an error (more than nine decimals)" : `"${nanoCpusToDecimalString(nano)}"`;
+    ctx.addIssue({
+      code: "custom",
+      input: value,
+      message: `expected a CPU count the docker provider reads back unchanged (such as 0.1, 0.25, 0.5, 1, 1.5); ${value} reads back as ${readBack}, which would replace the container on every update`,
+    });
+  });
+
 /** Container resource sizing: memory in MB (the Docker provider's unit) and CPUs as a decimal. */
-export const size = (memoryMb: number, cpus: number) =>
+export const size = (memoryMb: number, cpuCount: number) =>
   z
     .object({
       memoryMb: int(16).default(memoryMb).describe("memory limit in MB (Docker provider unit)"),
-      cpus: num(0.05, 256).default(cpus).describe("CPU limit, as in `docker run --cpus`"),
+      cpus: cpus().default(cpuCount).describe("CPU limit, as in `docker run --cpus`; only values the provider reads back as sent"),
     })
     .strict()
     .prefault({});

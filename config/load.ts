@@ -2,6 +2,8 @@
 // settings plus the secrets as Pulumi secret outputs. The only module that touches Pulumi config.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { checkConfigKey, closest, knownKeysAt } from "./keys";
+import { recordReadsIfAsked } from "./reads";
 import { PROJECT, SECRET_KEYS, SecretKey, Settings, SettingsSchema } from "./schema";
 
 // Which keys Pulumi marked secret is an internal of the SDK (not in its typings).
@@ -34,19 +36,35 @@ export class ConfigError extends Error {
 export interface RawConfig {
   values: Record<string, unknown>;
   secretKeys: Set<string>;
+  /** Keys outside every namespace the program or its providers read (typos), one line each. */
+  problems?: string[];
+}
+
+/** Every top-level setting and secret a stack may set under the program's namespace. */
+export const KNOWN_TOP_LEVEL_KEYS: readonly string[] = [...(knownKeysAt(SettingsSchema, []) ?? []), ...Object.keys(SECRET_KEYS)];
+
+/**
+ * Sorts stack entries (`<namespace>:<key>` -> value) into the program's values, leaving the
+ * providers' keys to them and refusing the rest. Shared by the engine path and stack files.
+ */
+export function collectRawConfig(entries: Iterable<{ fullKey: string; value: unknown; secret: boolean }>): RawConfig {
+  const values: Record<string, unknown> = {};
+  const secretKeys = new Set<string>();
+  const problems: string[] = [];
+  for (const { fullKey, value, secret } of entries) {
+    const { key, problem } = checkConfigKey(PROJECT, fullKey, value, KNOWN_TOP_LEVEL_KEYS);
+    if (problem) problems.push(problem);
+    if (key === undefined) continue;
+    values[key] = value;
+    if (secret) secretKeys.add(key);
+  }
+  return { values, secretKeys, problems };
 }
 
 export function readRawConfig(): RawConfig {
-  const all = pulumi.runtime.allConfig();
-  const values: Record<string, unknown> = {};
-  const secretKeys = new Set<string>();
-  for (const [fullKey, raw] of Object.entries(all)) {
-    const [namespace, key] = fullKey.split(":", 2);
-    if (namespace !== PROJECT || key === undefined) continue;
-    values[key] = parseValue(raw);
-    if (isConfigSecret(fullKey)) secretKeys.add(key);
-  }
-  return { values, secretKeys };
+  return collectRawConfig(
+    Object.entries(pulumi.runtime.allConfig()).map(([fullKey, raw]) => ({ fullKey, value: parseValue(raw), secret: isConfigSecret(fullKey) })),
+  );
 }
 
 function parseValue(raw: string): unknown {
@@ -72,16 +90,35 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
   return node;
 }
 
+const TYPE_WORDS: Record<string, string> = {
+  object: "a mapping",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  boolean: "true or false",
+};
+
 /** One line per problem: `enrichment:<path>: expected ..., got <value>`. */
 export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
     const key = `${PROJECT}:${issue.path.map(String).join(".")}`;
     if (issue.code === "unrecognized_keys") {
+      const known = issue.path.length ? (knownKeysAt(SettingsSchema, issue.path) ?? []) : KNOWN_TOP_LEVEL_KEYS;
       for (const unknownKey of issue.keys) {
         const full = issue.path.length ? `${key}.${unknownKey}` : `${PROJECT}:${unknownKey}`;
-        lines.push(`${full}: unknown setting (see config/schema.ts for the settings a stack may set)`);
+        const guess = closest(unknownKey, known);
+        const hint = guess ? `did you mean ${issue.path.length ? `${key}.${guess}` : `${PROJECT}:${guess}`}?` : `known here: ${known.join(", ")}`;
+        lines.push(`${full}: unknown setting; ${hint} (config/schema.ts documents every setting)`);
       }
+      continue;
+    }
+    if (issue.code === "invalid_type" && !issue.message.startsWith("expected")) {
+      // zod's default wording ("Invalid input: expected object, received number"), said in words.
+      const got = "input" in issue && issue.input !== undefined ? issue.input : valueAt(input, issue.path);
+      const expected = issue.expected === "object" ? knownKeysAt(SettingsSchema, issue.path) : undefined;
+      const words = expected ? `a mapping of settings (${expected.join(", ")})` : (TYPE_WORDS[issue.expected] ?? `a value of type ${issue.expected}`);
+      lines.push(`${key}: expected ${words}, got ${got === undefined ? "nothing" : describe(got)}`);
       continue;
     }
     if (issue.code === "invalid_key" || issue.code === "invalid_element") {
@@ -104,7 +141,13 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string
 /** Validates raw values and secrets; throws one ConfigError listing every problem. */
 export function parseStackConfig(stack: string, raw: RawConfig, secretValue: (key: SecretKey) => pulumi.Output<string>): StackConfig {
   const plain: Record<string, unknown> = {};
-  const problems: string[] = [];
+  const problems: string[] = [...(raw.problems ?? [])];
+  if (Object.keys(raw.values).length === 0) {
+    throw new ConfigError([
+      ...problems,
+      `no ${PROJECT}: settings at all: a stack file is 'config:' followed by '${PROJECT}:<setting>: value' entries (see Pulumi.staging.yaml)`,
+    ]);
+  }
   for (const [key, value] of Object.entries(raw.values)) {
     if (key in SECRET_KEYS) {
       if (!raw.secretKeys.has(key)) {
@@ -142,5 +185,6 @@ export function parseStackConfig(stack: string, raw: RawConfig, secretValue: (ke
 /** The program's entry point into configuration. */
 export function loadStackConfig(): StackConfig {
   const config = new pulumi.Config(PROJECT);
-  return parseStackConfig(pulumi.getStack(), readRawConfig(), (key) => config.requireSecret(key));
+  const stackConfig = parseStackConfig(pulumi.getStack(), readRawConfig(), (key) => config.requireSecret(key));
+  return { ...stackConfig, settings: recordReadsIfAsked(stackConfig.settings) };
 }

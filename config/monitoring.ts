@@ -43,6 +43,14 @@ export const AlertingSchema = z
     repeatInterval: duration("4h"),
     criticalRepeatInterval: duration("1h"),
     watchdogRepeatInterval: duration("1m").describe("how often the Watchdog heartbeat is re-sent to its receiver"),
+    deadMansSwitch: z
+      .object({
+        enabled: bool()
+          .default(false)
+          .describe("send the Watchdog heartbeat to an external dead-man's switch (webhook URL in the secret enrichment:deadMansSwitchUrl, read from a file by Alertmanager 0.27's url_file); it alerts when the heartbeats stop"),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});
@@ -92,7 +100,9 @@ export const MonitoringSchema = z
     scrapeInterval: duration("15s"),
     evaluationInterval: duration("15s"),
     retentionDays: int(1).default(15).describe("Prometheus TSDB retention"),
-    gpuMetrics: bool().default(true).describe("run NVIDIA's DCGM exporter when Ollama has a GPU (needs the NVIDIA runtime)"),
+    gpuMetrics: bool()
+      .optional()
+      .describe("run NVIDIA's DCGM exporter (needs a GPU and the NVIDIA runtime); unset: on when ollama.gpus is not none. true with ollama.gpus none is refused"),
     runbookBaseUrl: z
       .string({ error: "expected the URL of the runbook folder" })
       .url({ error: "expected the URL of the runbook folder, such as https://github.com/org/repo/blob/main/docs/runbooks" })

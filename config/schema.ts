@@ -2,15 +2,18 @@
 // defaulted and documented. `Pulumi.<stack>.yaml` sets these under the `enrichment:` namespace;
 // nothing else in the program reads Pulumi config (see config/load.ts).
 import { z } from "zod";
-import { bool, digestImage, dnsName, int, ipv4, num, oneOf, pinnedImage, port, size, text } from "./fields";
+import { bool, cpus, digestImage, dnsName, int, ipv4, oneOf, pinnedImage, port, size, text } from "./fields";
+import { publishConflicts } from "./exposure";
 import { MonitoringSchema } from "./monitoring";
 import { PromotionSchema } from "./promotion";
 import { TargetsSchema } from "./targets";
+import { BACKUP_SECRET_KEYS, BackupSchema, backupConfigProblems } from "./backup";
 import { AGENT_CATALOG } from "../agents/catalog";
 import { agentConfigProblems } from "../agents/plan";
 import { APP_SERVICES, LOOPBACK_ONLY_SERVICES, PUBLISHABLE_SERVICES } from "../components/services";
 import { FEATURE_NAMES, isFeatureName } from "../components/features";
 import { ORIGIN } from "../components/edgeConfig";
+import { IMAGES } from "../catalog/images";
 
 export const PROJECT = "enrichment";
 
@@ -26,12 +29,17 @@ const ImagesSchema = z
     prometheus: pinnedImage().default("prom/prometheus:v2.55.1"),
     alertmanager: pinnedImage().default("prom/alertmanager:v0.27.0"),
     grafana: pinnedImage().default("grafana/grafana:11.3.1"),
-    mongodbExporter: pinnedImage().default("percona/mongodb_exporter:0.42.0"),
-    nsqExporter: pinnedImage().default("lovoo/nsq_exporter:v2.0.2"),
+    // The exporters' images are chosen for facts recorded in catalog/images.ts: the MongoDB
+    // exporter needs a shell to read its URI from a file, the NSQ exporter must read NSQ 1.x stats.
+    mongodbExporter: pinnedImage().default(IMAGES.mongodbExporter.reference),
+    nsqExporter: pinnedImage().default(IMAGES.nsqExporter.reference),
     blackboxExporter: pinnedImage().default("prom/blackbox-exporter:v0.25.0"),
     cadvisor: pinnedImage().default("gcr.io/cadvisor/cadvisor:v0.49.1"),
     nodeExporter: pinnedImage().default("prom/node-exporter:v1.8.2"),
     dcgmExporter: pinnedImage().default("nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04"),
+    // The backup service: mongodump/mongorestore (the mongo image's tools, same tag as mongodb) and rclone for the off-host copy.
+    backup: pinnedImage().default("mongo:7.0.14"),
+    backupOffsite: pinnedImage().default("rclone/rclone:1.68.2"),
   })
   .strict()
   .prefault({});
@@ -148,7 +156,7 @@ const SettingsSchema = z
             image: digestImage().optional(),
             replicas: int(1).optional(),
             memoryMb: int(16).optional(),
-            cpus: num(0.05, 256).optional(),
+            cpus: cpus().optional(),
           })
           .strict(),
       )
@@ -159,8 +167,7 @@ const SettingsSchema = z
         mode: oneOf(["managed", "external"]).default("managed"),
         database: text().default("enrichment"),
         appUser: text().default("enrichment"),
-        adminPort: port().default(27017).describe("loopback port on the Docker host where the index reconciler reaches the managed MongoDB"),
-        adminHost: text().default("127.0.0.1").describe("address the Pulumi host uses to reach adminPort (127.0.0.1 when Pulumi runs on the Docker host or through an ssh tunnel)"),
+        adminHost: text().default("127.0.0.1").describe("address the Pulumi host uses to reach the port exposure.publish.mongodb binds (127.0.0.1 when Pulumi runs on the Docker host or through an ssh tunnel)"),
         waitTimeoutSeconds: int(10).default(180),
       })
       .strict()
@@ -173,7 +180,14 @@ const SettingsSchema = z
       .prefault({}),
     ollama: z
       .object({
-        gpus: text('"all", "device=0" or "none"').default("all").describe("GPU request (docker run --gpus); none for a CPU-only host"),
+        gpus: z
+          .string({ error: 'expected "all", "device=<id>[,<id>...]" or "none"' })
+          .regex(/^(all|none|device=[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*)$/, {
+            // Only these forms read back as sent (the provider's flattenGPUsFromDeviceRequests).
+            error: 'expected "all", "device=<id>[,<id>...]" or "none"',
+          })
+          .default("all")
+          .describe("GPU request (docker run --gpus); none for a CPU-only host: then no container requests a GPU and the DCGM exporter does not run"),
         waitTimeoutSeconds: int(10).default(300),
         pullTimeoutMinutes: int(1).default(90).describe("how long one model pull may take"),
       })
@@ -190,6 +204,16 @@ const SettingsSchema = z
         dnsNames: z.array(dnsName()).min(1, { error: "expected at least one DNS name" }).describe("SANs of the edge certificate"),
       })
       .strict(),
+    appRuntimeUser: z
+      .object({
+        uid: int(1, 2147483647).describe("numeric user id; 0 (root) is refused"),
+        gid: int(0, 2147483647).describe("numeric group id"),
+      })
+      .strict()
+      .default({ uid: 10001, gid: 10001 })
+      .describe(
+        "uid:gid the platform's own images (release.images) run as: the program runs their containers with this --user and delivers their secret files (mode 0400) owned by it",
+      ),
     features: z
       .record(z.string().regex(/^ENABLE_[A-Z0-9_]+$/, { error: "expected a flag name such as ENABLE_AUTO_APPROVAL" }), bool())
       .default({})
@@ -221,6 +245,7 @@ const SettingsSchema = z
     targets: TargetsSchema,
     monitoring: MonitoringSchema,
     promotion: PromotionSchema,
+    backup: BackupSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -231,6 +256,9 @@ const SettingsSchema = z
       issue(["workers", "replicas"], "expected an integer >= 2 in production", cfg.workers.replicas);
     }
 
+    for (const conflict of publishConflicts(cfg.exposure.publish, cfg.exposure.bindAddress)) {
+      issue(conflict.second, conflict.message, undefined);
+    }
     for (const [service, entry] of Object.entries(cfg.exposure.publish)) {
       if (!PUBLISHABLE_SERVICES.includes(service)) {
         issue(["exposure", "publish", service], `expected one of ${PUBLISHABLE_SERVICES.join(", ")}`, service);
@@ -244,6 +272,9 @@ const SettingsSchema = z
 
     if (cfg.mongodb.mode === "managed" && !cfg.exposure.publish.mongodb) {
       issue(["exposure", "publish", "mongodb"], "expected a loopback port (e.g. { port: 27017, address: 127.0.0.1 }) for the index reconciler to reach the managed MongoDB", undefined);
+    }
+    if (cfg.monitoring.gpuMetrics === true && cfg.ollama.gpus === "none") {
+      issue(["monitoring", "gpuMetrics"], "expected false or unset when ollama.gpus is none: the DCGM exporter needs a GPU and the NVIDIA runtime", true);
     }
     if (cfg.tls.earlyRenewalDays >= cfg.tls.validityDays) {
       issue(["tls", "earlyRenewalDays"], `expected fewer days than tls.validityDays (${cfg.tls.validityDays})`, cfg.tls.earlyRenewalDays);
@@ -262,6 +293,8 @@ const SettingsSchema = z
     for (const service of Object.keys(cfg.release.images)) {
       if (!required.includes(service)) issue(["release", "images", service], `expected one of ${required.join(", ")}`, service);
     }
+
+    for (const problem of backupConfigProblems(cfg)) issue(problem.path, problem.message, problem.input);
 
     // Agent overrides, their models and the canary's agents: the same check the agents' plan runs.
     for (const problem of agentConfigProblems({ overrides: cfg.agents, models: cfg.release.models, canaryAgents: cfg.canary?.agents })) {
@@ -319,6 +352,11 @@ export const SECRET_KEYS = {
     description: "SMTP password for Alertmanager e-mail",
     requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.email.enabled && !!cfg.monitoring.alerting.email.authUsername,
   },
+  deadMansSwitchUrl: {
+    description: "URL of the external dead-man's switch that Alertmanager's Watchdog webhook calls (monitoring.alerting.deadMansSwitch)",
+    requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.deadMansSwitch.enabled,
+  },
+  ...BACKUP_SECRET_KEYS,
 } as const satisfies Record<string, { description: string; requiredWhen: (cfg: Settings) => boolean }>;
 
 export type SecretKey = keyof typeof SECRET_KEYS;

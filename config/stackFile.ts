@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as YAML from "yaml";
 import { PROJECT } from "./schema";
-import type { RawConfig } from "./load";
+import { collectRawConfig, type RawConfig } from "./load";
 
 export class StackFileError extends Error {}
 
@@ -12,6 +12,8 @@ export interface StackFile {
   /** The parsed YAML document (comments and order kept) for tools that edit the file. */
   document: YAML.Document;
   raw: RawConfig;
+  /** Keys outside the program's namespace (providers', or typos the program refuses), as written. */
+  otherKeys: Record<string, unknown>;
 }
 
 /** `secure:` values are kept as this placeholder: offline tools never decrypt anything. */
@@ -23,23 +25,26 @@ export function parseStackFile(text: string, path = "<stack file>"): StackFile {
     throw new StackFileError(`${path}: not valid YAML: ${document.errors.map((e) => e.message).join("; ")}`);
   }
   const root = document.toJS() as { config?: Record<string, unknown> } | null;
-  if (!root || typeof root !== "object") throw new StackFileError(`${path}: expected a mapping with a 'config:' key`);
-  const config = root.config ?? {};
-  if (typeof config !== "object" || Array.isArray(config)) throw new StackFileError(`${path}: 'config:' must be a mapping`);
-
-  const values: Record<string, unknown> = {};
-  const secretKeys = new Set<string>();
-  for (const [fullKey, value] of Object.entries(config)) {
-    const [namespace, key] = fullKey.split(":", 2);
-    if (namespace !== PROJECT || key === undefined) continue;
-    if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
-      values[key] = SECRET_PLACEHOLDER(key);
-      secretKeys.add(key);
-    } else {
-      values[key] = value;
-    }
+  const shape = `a stack file is a mapping with one key, 'config:', holding '${PROJECT}:<setting>: value' entries`;
+  if (!root || typeof root !== "object" || Array.isArray(root)) throw new StackFileError(`${path}: ${shape}`);
+  if (!("config" in root)) {
+    const keys = Object.keys(root);
+    throw new StackFileError(`${path}: no 'config:' key at the top (found ${keys.map((k) => `'${k}'`).join(", ")}): ${shape}`);
   }
-  return { path, document, raw: { values, secretKeys } };
+  const config = root.config;
+  if (!config || typeof config !== "object" || Array.isArray(config)) throw new StackFileError(`${path}: 'config:' must be a mapping: ${shape}`);
+
+  const isSecure = (value: unknown) => !!value && typeof value === "object" && !Array.isArray(value) && "secure" in value;
+  const raw = collectRawConfig(
+    Object.entries(config).map(([fullKey, value]) => ({
+      fullKey,
+      // Offline tools never decrypt: a secure value becomes a placeholder naming its key.
+      value: isSecure(value) ? SECRET_PLACEHOLDER(fullKey.slice(fullKey.indexOf(":") + 1)) : value,
+      secret: isSecure(value),
+    })),
+  );
+  const otherKeys = Object.fromEntries(Object.entries(config).filter(([fullKey]) => !fullKey.startsWith(`${PROJECT}:`)));
+  return { path, document, raw, otherKeys };
 }
 
 export function readStackFile(path: string): StackFile {

@@ -1,7 +1,7 @@
 // alertmanager.yml as a pure function: routes by severity, the Watchdog to its own receiver,
 // critical inhibits warning for the same alert and service. The file holds no secret: the Slack
 // webhook, the PagerDuty routing key and the SMTP password are files (`*_file` fields) that the
-// Monitoring component uploads as secrets. Alertmanager 0.25+ syntax (matchers).
+// Monitoring component uploads as secrets. Alertmanager 0.27+ (webhook url_file).
 import * as YAML from "yaml";
 import type { AlertingSettings } from "../config/monitoring";
 
@@ -25,6 +25,7 @@ export const ALERTMANAGER_SECRET_PATHS = {
   slackWebhookUrl: "/run/secrets/slack-webhook-url",
   pagerdutyRoutingKey: "/run/secrets/pagerduty-routing-key",
   smtpPassword: "/run/secrets/smtp-password",
+  deadMansSwitchUrl: "/run/secrets/dead-mans-switch-url",
 } as const;
 
 export type AlertmanagerSecret = keyof typeof ALERTMANAGER_SECRET_PATHS;
@@ -39,6 +40,7 @@ export function requiredAlertmanagerSecrets(alerting: AlertingSettings): Alertma
   if (alerting.slack.enabled) needed.push("slackWebhookUrl");
   if (alerting.pagerduty.enabled) needed.push("pagerdutyRoutingKey");
   if (alerting.email.enabled && alerting.email.authUsername) needed.push("smtpPassword");
+  if (alerting.deadMansSwitch.enabled) needed.push("deadMansSwitchUrl");
   return needed;
 }
 
@@ -102,8 +104,15 @@ export function alertmanagerConfig(input: AlertmanagerConfigInput) {
           }
         : {}),
     },
-    // No integration of its own: a heartbeat monitor polls Alertmanager for it (docs/runbooks/watchdog.md).
-    { name: RECEIVERS.watchdog },
+    // The heartbeat: a webhook to an external dead-man's switch, which alerts when the calls stop
+    // (Prometheus, Alertmanager or the host is down). url_file (Alertmanager 0.27+) keeps the
+    // URL, a credential, in a secret file. Without one the receiver is empty (docs/runbooks/watchdog.md).
+    {
+      name: RECEIVERS.watchdog,
+      ...(alerting.deadMansSwitch.enabled
+        ? { webhook_configs: [{ url_file: ALERTMANAGER_SECRET_PATHS.deadMansSwitchUrl, send_resolved: false }] }
+        : {}),
+    },
   ];
 
   return {

@@ -185,23 +185,55 @@ export const EXPORTER_METRICS: readonly MetricSpec[] = [
     labels: ["legacy_op_type"],
     exposedBy: ["mongodb-exporter"],
   },
-  // lovoo nsq_exporter (type="topic" or "channel").
+  // telegraf inputs.nsq through outputs.prometheus_client (<measurement>_<field>), from nsqd's
+  // /stats?format=json. Telegraf exposes them untyped; counts marked cumulative only grow.
   ...(
     [
-      ["nsq_depth", "Messages queued in memory and on disk."],
-      ["nsq_backend_depth", "Messages queued on disk."],
-      ["nsq_in_flight_count", "Messages delivered but not yet finished."],
-      ["nsq_client_count", "Consumers connected to the channel."],
-      ["nsq_timeout_count", "Messages that timed out in flight (cumulative)."],
-      ["nsq_message_count", "Messages received (cumulative)."],
+      ["nsq_topic_depth", "Messages on the topic not yet copied to its channels (memory and disk)."],
+      ["nsq_topic_backend_depth", "Messages of the topic queued on disk."],
+      ["nsq_topic_message_count", "Messages published to the topic (cumulative)."],
+      ["nsq_topic_channel_count", "Channels of the topic."],
     ] as const
   ).map(
     ([name, help]): MetricSpec => ({
       name,
       type: "gauge",
       help,
-      labels: ["type", "topic", "channel", "paused"],
-      values: { type: ["topic", "channel"] },
+      labels: ["topic", "server_host", "server_version"],
+      exposedBy: ["nsq-exporter"],
+    }),
+  ),
+  ...(
+    [
+      ["nsq_channel_depth", "Messages waiting on the channel (memory and disk)."],
+      ["nsq_channel_backend_depth", "Messages of the channel queued on disk."],
+      ["nsq_channel_inflight_count", "Messages delivered but not yet finished."],
+      ["nsq_channel_deferred_count", "Messages deferred (requeued with a delay)."],
+      ["nsq_channel_client_count", "Consumers connected to the channel."],
+      ["nsq_channel_timeout_count", "Messages that timed out in flight (cumulative)."],
+      ["nsq_channel_requeue_count", "Messages requeued by consumers (cumulative)."],
+      ["nsq_channel_message_count", "Messages delivered to the channel (cumulative)."],
+    ] as const
+  ).map(
+    ([name, help]): MetricSpec => ({
+      name,
+      type: "gauge",
+      help,
+      labels: ["topic", "channel", "server_host", "server_version"],
+      exposedBy: ["nsq-exporter"],
+    }),
+  ),
+  ...(
+    [
+      ["nsq_server_topic_count", "Topics on nsqd; present only while telegraf reads nsqd's stats."],
+      ["nsq_server_server_count", "nsqd servers telegraf read."],
+    ] as const
+  ).map(
+    ([name, help]): MetricSpec => ({
+      name,
+      type: "gauge",
+      help,
+      labels: ["server_host", "server_version"],
       exposedBy: ["nsq-exporter"],
     }),
   ),

@@ -3,6 +3,7 @@
 // Every file a container receives comes from renderMonitoringFiles(), a pure function of the args.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { IMAGES } from "../catalog/images";
 import type { MonitoringSettings } from "../config/monitoring";
 import type { Settings } from "../config/schema";
 import type { Targets } from "../config/targets";
@@ -38,7 +39,7 @@ export interface MonitoringArgs {
   images: Settings["images"];
   resources: Settings["resources"];
   /** Alertmanager's credentials (Pulumi secrets); each enabled integration needs its own. */
-  secrets: { slackWebhookUrl?: pulumi.Input<string>; pagerdutyRoutingKey?: pulumi.Input<string>; smtpPassword?: pulumi.Input<string> };
+  secrets: Partial<Record<AlertmanagerSecret, pulumi.Input<string>>>;
   grafanaAdminPassword: pulumi.Input<string>;
   /** Services that expose /metrics (the application plane's services and agents). */
   scrapeTargets: ScrapeTarget[];
@@ -50,6 +51,8 @@ export interface MonitoringArgs {
   gpus?: string;
   /** MongoDB URI for the exporter (a Pulumi secret); without it no MongoDB exporter runs. */
   mongodbUri?: pulumi.Input<string>;
+  /** The managed MongoDB container: the exporter starts once it is healthy. */
+  mongodbServer?: pulumi.Resource;
   /** CA of the edge's certificates, so the HTTPS probes verify them. */
   caCertPem?: pulumi.Input<string>;
   /** Host ports (from `exposure.publish`); nothing is published unless set. */
@@ -57,11 +60,13 @@ export interface MonitoringArgs {
 }
 
 export const PROMETHEUS_PATHS = {
-  config: "/etc/prometheus/prometheus.yml",
+  config: IMAGES.prometheus.paths.config.value,
   rules: "/etc/prometheus/rules",
-  data: "/prometheus",
+  data: IMAGES.prometheus.paths.data.value,
 } as const;
-export const ALERTMANAGER_CONFIG_PATH = "/etc/alertmanager/alertmanager.yml";
+export const ALERTMANAGER_CONFIG_PATH = IMAGES.alertmanager.paths.config.value;
+/** Silences and the notification log: a named volume, or each replacement forgets them. */
+export const ALERTMANAGER_DATA_PATH = IMAGES.alertmanager.paths.data.value;
 
 /** Plain-text files of each monitoring container (path in the container -> content). */
 export interface MonitoringFiles {
@@ -148,6 +153,7 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly grafana: ServiceContainer;
   readonly exporters: Record<string, ServiceContainer> = {};
   readonly prometheusVolume: docker.Volume;
+  readonly alertmanagerVolume: docker.Volume;
   readonly grafanaVolume: docker.Volume;
   /** The generated files (also what the synth writes out). */
   readonly files: MonitoringFiles;
@@ -181,9 +187,12 @@ export class Monitoring extends pulumi.ComponentResource {
         { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
       );
     this.prometheusVolume = volume("prometheus-data");
+    this.alertmanagerVolume = volume("alertmanager-data");
     this.grafanaVolume = volume("grafana-data");
 
-    // Exporters first: Prometheus scrapes them from its first minute.
+    // Exporters are optional for the core: Prometheus, Alertmanager and Grafana never wait for one
+    // (a refused DCGM exporter on a host without a GPU must not hold back monitoring). Prometheus
+    // scrapes each from the start anyway; a missing one shows as `up == 0`.
     const exporterInput: ExporterInput = {
       gpus: args.gpus ?? "all",
       mongodbUri: args.mongodbUri,
@@ -192,8 +201,6 @@ export class Monitoring extends pulumi.ComponentResource {
     };
     for (const exporter of this.files.exporters) {
       const container = exporter.container(exporterInput);
-      const env: Record<string, pulumi.Input<string>> = { ...(container.env ?? {}) };
-      for (const [key, value] of Object.entries(container.secretEnv ?? {})) env[key] = pulumi.secret(value);
       this.exporters[exporter.service] = new ServiceContainer(
         exporter.service,
         {
@@ -202,8 +209,11 @@ export class Monitoring extends pulumi.ComponentResource {
           service: exporter.service,
           group: "monitoring",
           image: images[exporter.image],
+          imageKey: exporter.image,
+          entrypoint: container.entrypoint,
           command: container.command,
-          env,
+          env: container.env,
+          secretFiles: container.secretFiles,
           files: container.files,
           hostMounts: container.hostMounts,
           gpus: container.gpus,
@@ -211,6 +221,8 @@ export class Monitoring extends pulumi.ComponentResource {
           waitTimeoutSeconds: 90,
           memoryMb: Math.max(resources.exporter.memoryMb, exporter.minMemoryMb ?? 0),
           cpus: resources.exporter.cpus,
+          // Its healthcheck needs a reachable MongoDB, and `wait` runs only at creation.
+          dependsOn: exporter.needsMongodb && args.mongodbServer ? [args.mongodbServer] : [],
         },
         parent,
       );
@@ -224,17 +236,17 @@ export class Monitoring extends pulumi.ComponentResource {
         service: "alertmanager",
         group: "monitoring",
         image: images.alertmanager,
-        command: [`--config.file=${ALERTMANAGER_CONFIG_PATH}`, "--storage.path=/alertmanager", `--web.listen-address=:${PORTS.alertmanager}`],
-        // The image runs as nobody; group 0 lets it read the root-owned 0440 secret files.
-        user: "65534:0",
+        imageKey: "alertmanager",
+        command: [`--config.file=${ALERTMANAGER_CONFIG_PATH}`, `--storage.path=${ALERTMANAGER_DATA_PATH}`, `--web.listen-address=:${PORTS.alertmanager}`],
         files: asFiles(this.files.alertmanager),
         secretFiles: alertmanagerSecretFiles(settings, args.secrets),
         healthcheck: wget(PORTS.alertmanager, "/-/ready"),
         waitTimeoutSeconds: 60,
         ...resources.alertmanager,
-        // Slack, PagerDuty and SMTP are outside.
+        // Slack, PagerDuty, SMTP and the dead-man's switch are outside.
         egress: true,
         ports: published(PORTS.alertmanager, args.publish?.alertmanager),
+        volumes: [{ volume: this.alertmanagerVolume, containerPath: ALERTMANAGER_DATA_PATH }],
       },
       parent,
     );
@@ -247,6 +259,7 @@ export class Monitoring extends pulumi.ComponentResource {
         service: "prometheus",
         group: "monitoring",
         image: images.prometheus,
+        imageKey: "prometheus",
         command: [
           `--config.file=${PROMETHEUS_PATHS.config}`,
           `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
@@ -260,7 +273,7 @@ export class Monitoring extends pulumi.ComponentResource {
         ...resources.prometheus,
         ports: published(PORTS.prometheus, args.publish?.prometheus),
         volumes: [{ volume: this.prometheusVolume, containerPath: PROMETHEUS_PATHS.data }],
-        dependsOn: [this.alertmanager, ...Object.values(this.exporters)],
+        dependsOn: [this.alertmanager],
       },
       parent,
     );
@@ -274,6 +287,7 @@ export class Monitoring extends pulumi.ComponentResource {
         service: "grafana",
         group: "monitoring",
         image: images.grafana,
+        imageKey: "grafana",
         env: {
           GF_SECURITY_ADMIN_USER: "admin",
           GF_SECURITY_DISABLE_GRAVATAR: "true",
@@ -292,7 +306,7 @@ export class Monitoring extends pulumi.ComponentResource {
         waitTimeoutSeconds: 120,
         ...resources.grafana,
         ports: published(PORTS.grafana, args.publish?.grafana),
-        volumes: [{ volume: this.grafanaVolume, containerPath: "/var/lib/grafana" }],
+        volumes: [{ volume: this.grafanaVolume, containerPath: IMAGES.grafana.paths.data.value }],
         dependsOn: [this.prometheus],
       },
       parent,

@@ -88,6 +88,8 @@ export interface AnalysisOptions {
   plan: SamplingPlan;
   measure: Measure;
   clock?: Clock;
+  /** Errors that end the analysis at once instead of counting as inconclusive (e.g. an unreachable server). */
+  abortOn?(error: unknown): boolean;
   /** Progress after each round (the CLI prints it so a live analysis is not silent for minutes). */
   onRound?(round: number, at: Date, measurements: Measurement[]): void;
 }
@@ -102,6 +104,8 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     const at = clock.now();
     // All gates of a round share one evaluation time, so one round is one consistent snapshot.
     const settled = await Promise.allSettled(outcomes.map((outcome) => measure(outcome.gate, at)));
+    const fatal = settled.find((result) => result.status === "rejected" && options.abortOn?.(result.reason));
+    if (fatal?.status === "rejected") throw fatal.reason;
     const taken = settled.map((result, i): Measurement => {
       const outcome = outcomes[i];
       if (result.status === "rejected") {

@@ -4,12 +4,19 @@
 // and what to run. Diffs known to be spurious are ignored.
 import * as fs from "node:fs";
 import { z } from "zod";
-import { badUsage, Io, parseOptions, UsageError } from "./cli";
+import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, UsageError } from "./cli";
 
-export const DRIFT_EXIT = { clean: 0, drift: 1, notAPreview: 2 } as const;
+/** drift-report's statuses in the shared table (release/cli.ts). */
+export const DRIFT_EXIT = { clean: EXIT.ok, drift: EXIT.failed, notAPreview: EXIT.inconclusive, usage: EXIT.usage } as const;
+
+export interface SpuriousDiff {
+  type: string;
+  property: string;
+  reason: string;
+}
 
 /** Diffs that appear on every refresh without anything having changed. */
-export const SPURIOUS_DIFFS: readonly { type: string; property: string; reason: string }[] = [
+export const SPURIOUS_DIFFS: readonly SpuriousDiff[] = [
   {
     type: "docker:index/container:Container",
     property: "gpus",
@@ -80,6 +87,8 @@ export interface IgnoredDiff {
   name: string;
   properties: string[];
   reason: string;
+  /** The preview would replace (delete and recreate) this resource for the spurious difference alone. */
+  replaces: boolean;
 }
 
 export interface DriftAnalysis {
@@ -129,7 +138,7 @@ export function topLevelProperty(path: string): string {
   return path.split(/[.[]/, 1)[0];
 }
 
-export function analyzePreview(digest: PreviewDigest): DriftAnalysis {
+export function analyzePreview(digest: PreviewDigest, spuriousDiffs: readonly SpuriousDiff[] = SPURIOUS_DIFFS): DriftAnalysis {
   const byUrn = new Map<string, z.output<typeof StepSchema>[]>();
   for (const step of digest.steps ?? []) {
     // A replacement is reported as several steps (create-replacement, replace, delete-replaced).
@@ -152,12 +161,12 @@ export function analyzePreview(digest: PreviewDigest): DriftAnalysis {
       for (const key of step.diffReasons ?? []) if (![...properties.keys()].some((p) => topLevelProperty(p) === key)) properties.set(key, "update");
     }
 
-    const spurious = SPURIOUS_DIFFS.filter((rule) => rule.type === type);
+    const spurious = spuriousDiffs.filter((rule) => rule.type === type);
     const isSpurious = (path: string) => spurious.some((rule) => topLevelProperty(path) === rule.property);
     const real = [...properties].filter(([path]) => !isSpurious(path));
     const onlyUpdates = ops.every((op) => op === "update" || op === "replace" || op === "create-replacement" || op === "delete-replaced");
     if (properties.size > 0 && real.length === 0 && onlyUpdates) {
-      ignored.push({ urn, type, name, properties: [...properties.keys()], reason: spurious[0].reason });
+      ignored.push({ urn, type, name, properties: [...properties.keys()], reason: spurious[0].reason, replaces: mainOp(ops) === "replace" });
       continue;
     }
     const ignoredProperties = [...properties.keys()].filter(isSpurious);
@@ -212,7 +221,18 @@ export function formatDriftReport(analysis: DriftAnalysis, stackOverride?: strin
 
   if (analysis.ignored.length > 0) {
     lines.push("", "Ignored (known spurious):");
-    for (const item of analysis.ignored) lines.push(`  ${item.name} (${item.type}): ${item.properties.join(", ")}: ${item.reason}`);
+    for (const item of analysis.ignored) {
+      lines.push(`  ${item.name} (${item.type}): ${item.properties.join(", ")}: ${item.reason}${item.replaces ? " (the preview would REPLACE it for this alone)" : ""}`);
+    }
+  }
+  const spuriousReplacements = analysis.ignored.filter((item) => item.replaces);
+  if (spuriousReplacements.length > 0) {
+    const names = spuriousReplacements.map((item) => item.name).join(", ");
+    lines.push(
+      "",
+      `Careful: a plain \`pulumi up --stack ${stack}\` would delete and recreate ${names} although nothing about ${spuriousReplacements.length === 1 ? "it" : "them"} drifted.`,
+      analysis.drifted.length > 0 ? "  Repair only what drifted, with the --target lines below." : "  Nothing needs repairing: do not run pulumi up for this.",
+    );
   }
 
   if (analysis.errors.length > 0) {
@@ -220,7 +240,17 @@ export function formatDriftReport(analysis: DriftAnalysis, stackOverride?: strin
     for (const error of analysis.errors) lines.push(`  ${error}`);
   }
 
-  if (analysis.drifted.length > 0) {
+  if (analysis.drifted.length > 0 && spuriousReplacements.length > 0) {
+    const targets = analysis.drifted.map((resource) => `--target '${resource.urn}'`).join(" ");
+    lines.push(
+      "",
+      "What to run:",
+      `  pulumi preview --stack ${stack} --refresh --diff ${targets}   # the full diff of what drifted`,
+      `  pulumi up --stack ${stack} --refresh ${targets}   # put back only what drifted`,
+      `  If the change was intended, make it in the program or Pulumi.${stack}.yaml instead and deploy that;`,
+      `  never silence drift with \`pulumi refresh\` alone (the next preview shows the same diff).`,
+    );
+  } else if (analysis.drifted.length > 0) {
     lines.push(
       "",
       "What to run:",
@@ -244,8 +274,9 @@ Options:
   --summary <file>     also append the report as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)
   -h, --help           show this help
 
-Exit codes: 0 no drift, 1 drift, 2 the input is not a preview (or the preview reported errors,
-or the input could not be read).`;
+${EXIT_TABLE}
+  (drift-report: 0 no drift; 1 drift; 2 the input is not a preview, could not be read, or the
+  preview reported errors)`;
 
 async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<string> {
   if (file && file !== "-") return fs.readFileSync(file, "utf8");
@@ -266,8 +297,8 @@ export async function runDriftReport(argv: string[], io: Io, stdin: NodeJS.Reada
     if (positionals.length > 1) throw badUsage(`expected at most one input file, got ${positionals.length}`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`error: ${error.message}\n\n${DRIFT_USAGE}`);
-    return DRIFT_EXIT.notAPreview;
+    io.err(`error: ${error.message} (npm run drift-report -- --help lists the options)`);
+    return DRIFT_EXIT.usage;
   }
   if (values.help) {
     io.out(DRIFT_USAGE);

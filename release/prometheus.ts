@@ -2,8 +2,14 @@
 // has a timeout, and the evaluation time is always explicit so that an analysis can be replayed
 // against historical (e.g. backfilled) data.
 
+/** unreachable: no connection or no answer in time; protocol: an answer that is not Prometheus's; query: Prometheus refused the query. */
+export type PrometheusErrorKind = "unreachable" | "protocol" | "query";
+
 export class PrometheusError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly kind: PrometheusErrorKind = "query",
+  ) {
     super(message);
     this.name = "PrometheusError";
   }
@@ -71,17 +77,17 @@ export class PrometheusClient {
       });
     } catch (error) {
       const err = error as Error & { cause?: { code?: string; message?: string; errors?: { code?: string }[] } };
-      if (err.name === "TimeoutError") throw new PrometheusError(`no answer from ${this.base.origin} within ${this.timeoutMs} ms`);
+      if (err.name === "TimeoutError") throw new PrometheusError(`no answer from ${this.base.origin} within ${this.timeoutMs} ms`, "unreachable");
       // undici hides the socket error in `cause` (an AggregateError when several addresses were tried).
       const reason = err.cause?.code ?? err.cause?.errors?.find((e) => e.code)?.code ?? err.cause?.message ?? err.message;
-      throw new PrometheusError(`cannot reach ${this.base.origin}: ${reason}`);
+      throw new PrometheusError(`cannot reach ${this.base.origin}: ${reason}`, "unreachable");
     }
 
     let payload: ApiResponse;
     try {
       payload = (await response.json()) as ApiResponse;
     } catch {
-      throw new PrometheusError(`HTTP ${response.status} from ${this.base.origin}: not a Prometheus API answer`);
+      throw new PrometheusError(`HTTP ${response.status} from ${this.base.origin}: not a Prometheus API answer`, "protocol");
     }
     if (payload.status !== "success") {
       throw new PrometheusError(`HTTP ${response.status}: ${payload.errorType ?? "error"}: ${payload.error ?? "unknown error"}`);

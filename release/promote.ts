@@ -3,7 +3,7 @@
 // target stack file (recording the release it replaced) and prints the diff.
 import * as path from "node:path";
 import { Clock, realClock, replayClock, runAnalysis, SamplingPlan } from "./analysis";
-import { badUsage, EXIT, Io, parseOptions, runCli, UsageError } from "./cli";
+import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, runCli, UsageError } from "./cli";
 import { unifiedDiff } from "./diff";
 import { humanDuration, parseDuration } from "./duration";
 import { GateContext, GATES } from "./gates";
@@ -32,8 +32,11 @@ Options:
   --dir <directory>         where the Pulumi.<stack>.yaml files are (default: current directory)
   -h, --help                show this help
 
-Exit codes: 0 promoted (or dry run passed, or nothing to promote), 1 a gate failed,
-2 inconclusive (no or too little data, Prometheus unreachable), 3 usage or config error.`;
+Prometheus is asked once before any measurement: when it cannot be reached the command stops
+at once (exit 4) and says what to check, instead of waiting through every measurement round.
+
+${EXIT_TABLE}
+  (promote: 0 promoted, dry run passed or nothing to promote; 1 a gate failed; 2 too little data)`;
 
 export interface PromoteDeps {
   /** Time recorded as replacedAt (default: now). */
@@ -64,6 +67,18 @@ function instant(text: string | undefined): Date | undefined {
   const parsed = new Date(text);
   if (!rfc3339.test(text) || Number.isNaN(parsed.getTime())) throw badUsage(`--at: expected an RFC 3339 time such as 2026-11-03T10:00:00Z, got ${JSON.stringify(text)}`);
   return parsed;
+}
+
+/** What to check when the source stack's Prometheus does not answer. */
+function unreachableAdvice(url: string, stack: string, error: PrometheusError): string {
+  return [
+    `error: ${error.message}`,
+    `  Nothing was measured and nothing was written. Check:`,
+    `  - the URL: ${url} (--prometheus-url, or enrichment:promotion.prometheusUrl in Pulumi.${stack}.yaml);`,
+    `  - that ${stack}'s Prometheus runs: docker ps --filter name=${stack}-prometheus (on the Docker host);`,
+    `  - that it is published where the URL points: enrichment:exposure.publish.prometheus in Pulumi.${stack}.yaml;`,
+    `  - from another machine, a tunnel first: ssh -N -L 9090:127.0.0.1:9090 <user>@<${stack} Docker host>.`,
+  ].join("\n");
 }
 
 export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {}): Promise<number> {
@@ -100,9 +115,8 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
     // Both files must validate before anything is measured: a config error should not wait for gates.
     const source = loadStack(values.from, stackFilePath(dir, values.from));
     const target = loadStack(values.to, stackFilePath(dir, values.to));
-    for (const warning of [...source.warnings.map((w) => `${source.stack}: ${w}`), ...target.warnings.map((w) => `${target.stack}: ${w}`)]) {
-      io.err(`warning: ${warning}`);
-    }
+    // Secrets the files do not hold yet are not promote's business (it never reads or writes a
+    // secret; pulumi up names a missing one): no warning about them here.
 
     const release = source.settings.release;
     const current = target.settings.release;
@@ -131,6 +145,15 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
       throw new UsageError(`--prometheus-url: ${(error as PrometheusError).message}`);
     }
 
+    // Fail fast: an unreachable Prometheus is known at the first query, not after every round.
+    try {
+      await client.query("vector(1)", at ?? new Date());
+    } catch (error) {
+      if (!(error instanceof PrometheusError) || error.kind === "query") throw error;
+      io.err(unreachableAdvice(client.url, source.stack, error));
+      return EXIT.unreachable;
+    }
+
     const plan: SamplingPlan = {
       count: count ?? promotion.samples.count,
       intervalSeconds: intervalSeconds ?? promotion.samples.intervalSeconds,
@@ -144,18 +167,28 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
         `failure limit ${plan.failureLimit}, window ${humanDuration(windowSeconds)}${at ? `, replayed from ${at.toISOString()}` : ""}.`,
     );
 
-    const result = await runAnalysis({
+    let result;
+    try {
+      result = await runAnalysis({
       gates: GATES,
       context,
       plan,
       clock: at ? replayClock(at) : (deps.clock ?? realClock),
       measure: (gate, when) => client.queryValue(gate.query(context), when),
+      abortOn: (error) => error instanceof PrometheusError && error.kind !== "query",
       onRound: (round, when, taken) => {
         const failed = taken.filter((m) => m.verdict === "fail").length;
         const inconclusive = taken.filter((m) => m.verdict === "inconclusive").length;
         io.err(`measurement ${round}/${plan.count} at ${when.toISOString()}: ${taken.length - failed - inconclusive} pass, ${failed} fail, ${inconclusive} inconclusive`);
+        if (round < plan.count) io.err(`  next measurement in ${humanDuration(plan.intervalSeconds)}`);
       },
-    });
+      });
+    } catch (error) {
+      if (!(error instanceof PrometheusError)) throw error;
+      io.err(unreachableAdvice(client.url, source.stack, error));
+      io.out(`Not promoted: Prometheus stopped answering during the analysis. ${target.stack} stays on ${current.version}.`);
+      return EXIT.unreachable;
+    }
 
     io.out("");
     io.out(formatGateTable(result, context));
@@ -165,7 +198,7 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
     if (result.verdict === "fail") {
       io.out(`Not promoted: a gate failed. ${target.stack} stays on ${current.version}.`);
       if (dryRun) io.out(`\nDry run: the change that would have been written:\n${diff}`);
-      return EXIT.gateFailed;
+      return EXIT.failed;
     }
     if (result.verdict === "inconclusive") {
       io.out(`Not promoted: inconclusive (no or too little data). ${target.stack} stays on ${current.version}; try again when ${source.stack} has more data.`);

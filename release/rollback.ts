@@ -1,8 +1,9 @@
 // `npm run rollback -- --stack production`: restores the most recent release recorded in the
 // stack's releaseHistory (or the one named by --to) and prints the diff.
 import * as path from "node:path";
-import { badUsage, EXIT, Io, parseOptions, runCli, UsageError } from "./cli";
+import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, runCli, UsageError } from "./cli";
 import { unifiedDiff } from "./diff";
+import { rollbackSnapshotHint } from "./restore";
 import { checkBeforeWrite, loadStack, stackFilePath, withRolledBackRelease, writeAtomically } from "./stackEdit";
 
 export const ROLLBACK_USAGE = `Usage: npm run rollback -- --stack <stack> [options]
@@ -19,8 +20,9 @@ Options:
   --stack-file <file>    the stack file itself (instead of --dir)
   -h, --help             show this help
 
-Exit codes: 0 rolled back (or dry run), 3 usage or config error (including: nothing recorded to
-roll back to, or a stack file that does not validate before or after).`;
+${EXIT_TABLE}
+  (rollback: 0 rolled back or dry run; 3 also when nothing is recorded to roll back to, or the
+  stack file does not validate before or after)`;
 
 export async function runRollback(argv: string[], io: Io): Promise<number> {
   return runCli(io, ROLLBACK_USAGE, async () => {
@@ -41,7 +43,7 @@ export async function runRollback(argv: string[], io: Io): Promise<number> {
     const file = values["stack-file"] ? path.resolve(values["stack-file"]) : stackFilePath(path.resolve(values.dir ?? "."), values.stack);
 
     const stack = loadStack(values.stack, file);
-    for (const warning of stack.warnings) io.err(`warning: ${stack.stack}: ${warning}`);
+    // Rollback never reads or writes a secret: secrets the file does not hold yet are pulumi up's to name.
     const history = stack.settings.releaseHistory;
     if (history.length === 0) throw new UsageError(`${file}: enrichment:releaseHistory is empty: no previous release to roll back to`);
     const index = values.to === undefined ? 0 : history.findIndex((entry) => entry.release.version === values.to);
@@ -56,6 +58,7 @@ export async function runRollback(argv: string[], io: Io): Promise<number> {
 
     io.out(`Rolling ${stack.stack} back from ${current} to ${restored.release.version} (replaced by ${restored.replacedBy} at ${restored.replacedAt}).\n`);
     io.out(unifiedDiff(stack.text, nextText, { from: `a/${path.basename(file)}`, to: `b/${path.basename(file)}` }));
+    if (stack.settings.backup.enabled && stack.settings.backup.snapshotBeforeRelease) io.out(rollbackSnapshotHint(stack.stack, current));
     if (values["dry-run"]) {
       io.out(`Dry run: ${file} was not changed.`);
       return EXIT.ok;

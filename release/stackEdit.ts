@@ -24,8 +24,6 @@ export interface LoadedStack {
   text: string;
   file: StackFile;
   settings: Settings;
-  /** Secrets the stack requires but the file does not hold yet (pulumi up will ask for them). */
-  warnings: string[];
 }
 
 export function stackFilePath(dir: string, stack: string): string {
@@ -36,21 +34,20 @@ export interface Validation {
   file?: StackFile;
   settings?: Settings;
   problems: string[];
-  warnings: string[];
 }
 
 /**
  * Validates a stack file's text with the program's own rules (config/load.ts parseStackConfig).
  * Secrets are checked for form only (a secret key must be `secure:`); a required secret that is
- * not set yet is a warning, because promote and rollback do not change secrets and a missing
- * one is reported by `pulumi up` anyway.
+ * not set yet is no concern of promote and rollback, which never change secrets: `pulumi up`
+ * names a missing one.
  */
 export function validateStackText(stack: string, text: string, filePath: string): Validation {
   let file: StackFile;
   try {
     file = parseStackFile(text, filePath);
   } catch (error) {
-    if (error instanceof StackFileError) return { problems: [error.message], warnings: [] };
+    if (error instanceof StackFileError) return { problems: [error.message] };
     throw error;
   }
   const values = { ...file.raw.values };
@@ -62,13 +59,10 @@ export function validateStackText(stack: string, text: string, filePath: string)
   }
   try {
     // The secret outputs are never read: only validation matters here.
-    const config = parseStackConfig(stack, { values, secretKeys }, () => pulumi.secret("[offline]"));
-    const warnings = unset
-      .filter((key) => SECRET_KEYS[key].requiredWhen(config.settings))
-      .map((key) => `${PROJECT}:${key} is not set (${SECRET_KEYS[key].description}); pulumi up will fail until it is`);
-    return { file, settings: config.settings, problems: [], warnings };
+    const config = parseStackConfig(stack, { values, secretKeys, problems: file.raw.problems }, () => pulumi.secret("[offline]"));
+    return { file, settings: config.settings, problems: [] };
   } catch (error) {
-    if (error instanceof ConfigError) return { file, problems: error.problems, warnings: [] };
+    if (error instanceof ConfigError) return { file, problems: error.problems };
     throw error;
   }
 }
@@ -81,7 +75,7 @@ export function loadStack(stack: string, filePath: string): LoadedStack {
   if (result.problems.length > 0 || !result.file || !result.settings) {
     throw new UsageError(`${filePath} does not validate; fix it first (nothing was changed):`, result.problems);
   }
-  return { stack, path: filePath, text, file: result.file, settings: result.settings, warnings: result.warnings };
+  return { stack, path: filePath, text, file: result.file, settings: result.settings };
 }
 
 /** Validates the text about to be written; refuses (UsageError, exit 3) when it would not validate. */

@@ -17,6 +17,26 @@ export interface EvaluateOptions {
   overrides?: Record<string, unknown>;
   /** Evaluate as `pulumi preview` does (unknown outputs stay unknown). */
   preview?: boolean;
+  /** Secret config values (by key, e.g. slackWebhookUrl), as `pulumi config set --secret` would hold them. */
+  secrets?: Record<string, string>;
+  /**
+   * In-process only (not serializable, so never through synthesize()): the mocks that answer
+   * registrations instead of SynthMocks, e.g. the e2e runner, which applies each resource to a
+   * real Docker engine and answers with what it created.
+   */
+  mocks?: Pulumi.runtime.Mocks;
+  /**
+   * In-process only: called with each record and its raw inputs (secrets revealed, resource
+   * references as URNs, unknowns as UNKNOWN_VALUE) before the mocks see the registration. The raw
+   * inputs stay in memory: the records keep only scrubbed inputs.
+   */
+  onRegister?: (record: ResourceRecord, raw: RawInputs) => void;
+}
+
+/** A registration's inputs as sent, with every secret revealed, and the dotted paths that were secret. */
+export interface RawInputs {
+  inputs: Record<string, unknown>;
+  secretPaths: string[];
 }
 
 /** One registration, as the engine receives it. Secret values are the string "[secret]". */
@@ -54,6 +74,20 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** The wire form of an unknown output (what preview sends for values not known yet). */
+export const UNKNOWN_VALUE = UNKNOWN;
+
+/** Like scrub, but keeps secret values (unwrapped) and unknowns; resource references become URNs. */
+export function reveal(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reveal);
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) return reveal(obj.value);
+    if (obj[SIG_KEY] === RESOURCE_SIG) return obj.urn;
+    return Object.fromEntries(Object.entries(obj).map(([key, item]) => [key, reveal(item)]));
+  }
+  return value;
+}
 
 /** Replaces secrets with SECRET_MARK, resource references with their URN; collects secret paths. */
 export function scrub(value: unknown, at: string, secretPaths: string[]): unknown {
@@ -95,6 +129,10 @@ function installConfig(options: EvaluateOptions): string[] {
   const values: Record<string, unknown> = { ...file.raw.values };
   for (const [key, value] of Object.entries(options.overrides ?? {})) values[key] = mergeDeep(values[key], value);
   const secretKeys = new Set(file.raw.secretKeys);
+  for (const [key, value] of Object.entries(options.secrets ?? {})) {
+    values[key] = value;
+    secretKeys.add(key);
+  }
   const notices: string[] = [];
   // Placeholders only for the secrets this configuration requires; if the settings do not parse,
   // the program reports that itself.
@@ -109,6 +147,8 @@ function installConfig(options: EvaluateOptions): string[] {
   }
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) env[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  // Other namespaces reach the program as they would from the engine: providers' keys, and typos it refuses.
+  for (const [key, value] of Object.entries(file.otherKeys)) env[key] = typeof value === "string" ? value : JSON.stringify(value);
   process.env.PULUMI_CONFIG = JSON.stringify(env);
   process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify([...secretKeys].map((key) => `${PROJECT}:${key}`));
   return notices;
@@ -134,12 +174,18 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const notices = installConfig(options);
   // Imported only now: the SDK reads its config from the environment set above.
   const pulumi = await import("@pulumi/pulumi");
+  // ...unless something imported the SDK earlier (a config module importing a component): its
+  // store then holds the environment of that moment, so hand it the config explicitly too.
+  const sdkConfig = (await import("@pulumi/pulumi/runtime/config")) as unknown as {
+    setAllConfig(config: Record<string, string>, secretKeys?: string[]): void;
+  };
+  sdkConfig.setAllConfig(JSON.parse(process.env.PULUMI_CONFIG ?? "{}"), JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]"));
   // waitForRPCs is internal to the SDK (not in its typings).
   const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as {
     getMonitor(): unknown;
     waitForRPCs(): Promise<void>;
   };
-  await pulumi.runtime.setMocks(new SynthMocks(), PROJECT, options.stack, options.preview ?? false);
+  await pulumi.runtime.setMocks(options.mocks ?? new SynthMocks(), PROJECT, options.stack, options.preview ?? false);
 
   const monitor = settings.getMonitor() as unknown as {
     newUrn(parent: string, type: string, name: string): string;
@@ -155,9 +201,10 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
       deps.getUrnsList().forEach((urn) => dependsOn.add(urn));
     });
     const secretPaths: string[] = [];
-    const inputs = scrub(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Record<string, unknown>;
+    const object = req.getObject()?.toJavaScript() ?? {};
+    const inputs = scrub(object, "", secretPaths) as Record<string, unknown>;
     const provider = req.getProvider();
-    records.push({
+    const record: ResourceRecord = {
       urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
       type: req.getType(),
       name: req.getName(),
@@ -173,7 +220,9 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       secretPaths,
       propertyDependencies,
-    });
+    };
+    records.push(record);
+    options.onRegister?.(record, { inputs: reveal(object) as Record<string, unknown>, secretPaths: [...secretPaths] });
     original(req, callback);
   };
 
@@ -184,6 +233,11 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   for (const [key, value] of Object.entries(program)) {
     if (key === "default" || key === "__esModule") continue;
     const output = pulumi.output(value) as Pulumi.Output<unknown>;
+    // A preview against real state leaves some outputs unknown; apply() would never call back.
+    if (!(await (output as unknown as { isKnown: Promise<boolean> }).isKnown)) {
+      outputs[key] = "[unknown]";
+      continue;
+    }
     const [resolved, secret] = await Promise.all([
       new Promise((resolve) => output.apply((v: unknown) => resolve(v))),
       (output as unknown as { isSecret: Promise<boolean> }).isSecret,

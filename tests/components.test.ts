@@ -25,7 +25,7 @@ beforeAll(async () => {
   };
 });
 
-const context = { stack: "unit", environment: "staging" as const, prefix: "unit", protectState: false, dockerHost: "unix:///var/run/docker.sock" };
+const context = { stack: "unit", environment: "staging" as const, prefix: "unit", protectState: false, dockerHost: "unix:///var/run/docker.sock", appRuntimeUser: { uid: 10001, gid: 10001 } };
 
 function baseArgs(network: InstanceType<Modules["network"]["PlatformNetwork"]>) {
   return {

@@ -8,7 +8,7 @@ import { readStackFile } from "../config/stackFile";
 import { FEATURE_NAMES } from "../components/features";
 
 const ROOT = path.resolve(__dirname, "..");
-const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword"];
+const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"];
 const secretValue = () => pulumi.secret("x");
 
 function raw(stack: "staging" | "production", edit: (values: Record<string, any>) => void): RawConfig {

@@ -11,7 +11,7 @@ const ROOT = path.resolve(__dirname, "..");
 function raw(stack: "staging" | "production", edit: (values: Record<string, any>) => void = () => {}, secrets?: string[]): RawConfig {
   const file = readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
   const values = structuredClone(file.raw.values) as Record<string, any>;
-  const secretKeys = new Set(secrets ?? ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword"]);
+  const secretKeys = new Set(secrets ?? ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"]);
   for (const key of secretKeys) values[key] = `[secret:${key}]`;
   edit(values);
   return { values, secretKeys };
@@ -59,6 +59,12 @@ describe("committed stack files", () => {
 describe("config rules and their messages", () => {
   const cases: [string, "staging" | "production", (v: Record<string, any>) => void, string][] = [
     ["replicas below 1", "staging", (v) => (v.workers.replicas = 0), "enrichment:workers.replicas: expected an integer >= 1, got 0"],
+    // Issue 10: forms the docker provider reads back, GPU optional, the application images' user.
+    ["a CPU count that reads back differently", "staging", (v) => (v.resources.worker = { cpus: 0.05 }), 'enrichment:resources.worker.cpus: expected a CPU count the docker provider reads back unchanged (such as 0.1, 0.25, 0.5, 1, 1.5); 0.05 reads back as "0.1"'],
+    ["an agent CPU count that reads back differently", "staging", (v) => (v.agents = { "entity-agent": { cpus: 0.06 } }), "enrichment:agents.entity-agent.cpus: expected a CPU count the docker provider reads back unchanged"],
+    ["GPU metrics without a GPU", "staging", (v) => { v.ollama.gpus = "none"; v.monitoring.gpuMetrics = true; }, "enrichment:monitoring.gpuMetrics: expected false or unset when ollama.gpus is none: the DCGM exporter needs a GPU and the NVIDIA runtime, got true"],
+    ["a gpus form that does not read back", "staging", (v) => (v.ollama.gpus = "2"), 'enrichment:ollama.gpus: expected "all", "device=<id>[,<id>...]" or "none", got "2"'],
+    ["applications running as root", "staging", (v) => (v.appRuntimeUser = { uid: 0, gid: 0 }), "enrichment:appRuntimeUser.uid: expected an integer from 1 to 2147483647, got 0"],
     ["replicas not an integer", "staging", (v) => (v.workers.replicas = 1.5), "enrichment:workers.replicas: expected an integer >= 1, got 1.5"],
     ["one worker in production", "production", (v) => (v.workers.replicas = 1), "enrichment:workers.replicas: expected an integer >= 2 in production, got 1"],
     ["unknown environment", "staging", (v) => (v.environment = "prod"), 'enrichment:environment: expected one of "staging", "production", got "prod"'],
@@ -139,10 +145,19 @@ describe("secrets", () => {
   });
 
   it("a required secret that is missing is named with its purpose", () => {
-    const problems = problemsOf(raw("production", () => {}, ["anthropicApiKey", "slackWebhookUrl", "smtpPassword"]));
+    const problems = problemsOf(raw("production", () => {}, ["anthropicApiKey", "slackWebhookUrl", "smtpPassword", "deadMansSwitchUrl"]));
     expect(problems).toEqual([
       "enrichment:pagerdutyRoutingKey: expected a secret (PagerDuty Events v2 routing key for critical alerts); set it with `pulumi config set --secret enrichment:pagerdutyRoutingKey`",
     ]);
+  });
+
+  it("a dead-man's switch needs its URL as a secret (staging may enable it; production does)", () => {
+    const problems = problemsOf(raw("staging", (v) => (v.monitoring.alerting.deadMansSwitch = { enabled: true }), ["anthropicApiKey", "slackWebhookUrl"]));
+    expect(problems).toEqual([
+      "enrichment:deadMansSwitchUrl: expected a secret (URL of the external dead-man's switch that Alertmanager's Watchdog webhook calls (monitoring.alerting.deadMansSwitch)); set it with `pulumi config set --secret enrichment:deadMansSwitchUrl`",
+    ]);
+    expect(parseStackConfig("staging", raw("staging", () => {}, ["anthropicApiKey", "slackWebhookUrl"]), () => pulumi.secret("x")).settings.monitoring.alerting.deadMansSwitch.enabled).toBe(false);
+    expect(parseStackConfig("production", raw("production"), () => pulumi.secret("x")).settings.monitoring.alerting.deadMansSwitch.enabled).toBe(true);
   });
 
   it("an external MongoDB needs its URI as a secret", () => {

@@ -103,9 +103,11 @@ describe("drift-report", () => {
     }
   });
 
-  it("usage errors exit 2; --help exits 0", async () => {
-    expect((await report(["a.json", "b.json"])).code).toBe(2);
-    expect((await report(["--nope"])).code).toBe(2);
+  it("usage errors exit 3 in one line; an unreadable input exits 2; --help exits 0", async () => {
+    expect((await report(["a.json", "b.json"])).code).toBe(3);
+    const unknown = await report(["--nope"]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.err.trim()).toBe("error: unknown option --nope (npm run drift-report -- --help lists the options)");
     expect((await report([path.join(FIXTURES, "missing.json")])).code).toBe(2);
     const help = await report(["--help"]);
     expect(help.code).toBe(0);

@@ -73,14 +73,35 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
     for (const service of ["mongodb", "nsqd", "nsqlookupd", "nsqadmin"]) expect(onEgress).not.toContain(service);
   });
 
-  it("Ollama holds the GPU, and the provider's gpus read-back is ignored", () => {
+  it("Ollama holds the GPU, in the form the provider reads back (no ignoreChanges hides a diff)", () => {
     const ollama = graph().byName(CONTAINER, "ollama");
     expect(ollama.inputs.gpus).toBe("all");
-    expect(ollama.ignoreChanges).toContain("gpus");
     // Only Ollama and the GPU metrics exporter (which reads the same device) request a GPU.
     const withGpu = containers().filter((c) => c.inputs.gpus !== undefined).map((c) => labelOf(c, "service"));
     expect(withGpu.sort()).toEqual(["dcgm-exporter", "ollama"]);
-    for (const container of containers()) if (container.inputs.gpus !== undefined) expect(container.ignoreChanges, container.name).toContain("gpus");
+    for (const container of containers()) expect(container.ignoreChanges, container.name).toEqual([]);
+  });
+
+  it("nsqd keeps its queue on a named volume, protected like the other state", () => {
+    const nsqd = graph().byName(CONTAINER, "nsqd");
+    expect(nsqd.inputs.command).toContain("--data-path=/data");
+    const volume = graph().byName(VOLUME, "nsqd-data");
+    expect(nsqd.inputs.volumes).toContainEqual({ volumeName: `${stack}-nsqd-data`, containerPath: "/data", readOnly: false });
+    expect(volume.protect).toBe(stack === "production");
+    expect(volume.retainOnDelete).toBe(stack === "production");
+  });
+
+  it("MongoDB's healthcheck passes only on the final server (auth on, all interfaces) for the monitoring user", () => {
+    const mongodb = graph().byName(CONTAINER, "mongodb");
+    const test = (mongodb.inputs.healthcheck as { tests: string[] }).tests;
+    expect(test).toEqual(["CMD", "mongosh", "--nodb", "--quiet", "--norc", "/etc/enrichment/mongodb-health.js"]);
+    const uploads = mongodb.inputs.uploads as { file: string; content: string }[];
+    const script = uploads.find((u) => u.file === "/etc/enrichment/mongodb-health.js")!.content;
+    // The entrypoint's temporary init mongod has neither option (catalog/images.ts).
+    expect(script).toContain('authorization === "enabled"');
+    expect(script).toContain("bindIpAll === true");
+    expect(script).toContain('admin.auth("monitor", password)');
+    expect(mongodb.inputs.command).toEqual(["--auth", "--bind_ip_all"]);
   });
 
   it("each model pull waits for a healthy Ollama and re-pulls when its tag changes", () => {
@@ -188,15 +209,41 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
   });
 });
 
+describe("a CPU-only stack (ollama.gpus: none)", () => {
+  let graph: Graph;
+  beforeAll(async () => {
+    graph = new Graph((await synthesize({ stack: "staging", overrides: { ollama: { gpus: "none" } } })).records);
+  });
+
+  it("requests no GPU anywhere (no gpus input at all) and runs no DCGM exporter", () => {
+    const containers = graph.ofType(CONTAINER);
+    for (const container of containers) expect("gpus" in container.inputs, container.name).toBe(false);
+    expect(containers.map((c) => labelOf(c, "service"))).not.toContain("dcgm-exporter");
+    expect(containers.map((c) => labelOf(c, "service"))).toContain("ollama");
+  });
+
+  it("keeps the GPU rules out (nothing would feed them)", () => {
+    const prometheus = graph.byName(CONTAINER, "prometheus");
+    const files = (prometheus.inputs.uploads as { file: string }[]).map((u) => u.file);
+    expect(files.some((f) => /gpu/i.test(f))).toBe(false);
+  });
+});
+
 describe("staging and production differ as configured", () => {
   it("stateful volumes are protected and retained only in production", () => {
+    // The backup component's metrics volume holds no state: it is rebuilt from the archives at
+    // every start (components/backup/index.ts), so it is the one volume left unprotected.
+    const REBUILT = ["mongodb-backup-metrics"];
     for (const volume of stacks.production.graph.ofType(VOLUME)) {
+      if (REBUILT.includes(volume.name)) continue;
       expect(volume.protect, volume.name).toBe(true);
       expect(volume.retainOnDelete, volume.name).toBe(true);
     }
     for (const volume of stacks.staging.graph.ofType(VOLUME)) expect(volume.protect, volume.name).toBe(false);
     const names = stacks.production.graph.ofType(VOLUME).map((v) => v.name);
-    expect(names).toEqual(expect.arrayContaining(["mongodb-data", "ollama-models"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["mongodb-data", "mongodb-configdb", "ollama-models", "nsqd-data", "prometheus-data", "alertmanager-data", "grafana-data"]),
+    );
   });
 
   it("MongoDB, NSQ and Ollama publish nothing beyond 127.0.0.1 in production", () => {

@@ -74,7 +74,7 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
     expect([...new Set(referenced)]).toEqual(secretUploads.map((u) => u.file).sort());
     for (const upload of secretUploads) expect(upload.content).toBe("[secret]");
     expect(secretUploads.map((u) => path.basename(u.file)).sort()).toEqual(
-      stack === "production" ? ["pagerduty-routing-key", "slack-webhook-url", "smtp-password"] : ["slack-webhook-url"],
+      stack === "production" ? ["dead-mans-switch-url", "pagerduty-routing-key", "slack-webhook-url", "smtp-password"] : ["slack-webhook-url"],
     );
   });
 
@@ -88,8 +88,8 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
     expect(inputs(container("grafana")).envs).toContain(`GF_SECURITY_ADMIN_PASSWORD__FILE=${GRAFANA_PATHS.adminPassword}`);
   });
 
-  it("keeps Prometheus and Grafana data on volumes, protected in production", () => {
-    for (const name of ["prometheus-data", "grafana-data"]) {
+  it("keeps Prometheus, Alertmanager and Grafana data on volumes, protected in production", () => {
+    for (const name of ["prometheus-data", "alertmanager-data", "grafana-data"]) {
       const volume = s().graph.byName(VOLUME, name);
       expect(volume.protect, name).toBe(stack === "production");
       expect(volume.retainOnDelete, name).toBe(stack === "production");
@@ -97,6 +97,9 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
     const mounts = (name: string) => (inputs(container(name)).volumes as { volumeName: string; containerPath: string }[]).map((v) => `${v.volumeName}:${v.containerPath}`);
     expect(mounts("prometheus")).toEqual([`${stack}-prometheus-data:/prometheus`]);
     expect(mounts("grafana")).toEqual([`${stack}-grafana-data:/var/lib/grafana`]);
+    // Silences and the notification log survive a replacement (the image declares VOLUME /alertmanager).
+    expect(mounts("alertmanager")).toEqual([`${stack}-alertmanager-data:/alertmanager`]);
+    expect(inputs(container("alertmanager")).command).toContain("--storage.path=/alertmanager");
     expect(inputs(container("prometheus")).command).toContain(`--storage.tsdb.retention.time=${stack === "production" ? 30 : 15}d`);
   });
 
@@ -112,8 +115,25 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
       expect(inputs(c).healthcheck.tests.length, c.name).toBeGreaterThan(1);
     }
     expect(inputs(container("dcgm-exporter")).gpus).toBe("all");
-    // The exporter's MongoDB URI carries the password: it is a secret, never plain text.
-    expect(inputs(container("mongodb-exporter")).envs).toEqual(["[secret]"]);
+    // The exporter's MongoDB URI carries the password: a secret file read by a wrapper, never
+    // an environment value that `docker inspect` shows.
+    const exporter = container("mongodb-exporter");
+    expect(inputs(exporter).envs).toEqual([]);
+    expect(JSON.stringify(inputs(exporter).entrypoints)).toContain("$(cat /run/secrets/mongodb-exporter-uri)");
+    const uploads = inputs(exporter).uploads as { file: string; content: string }[];
+    const uri = uploads.findIndex((u) => u.file === "/run/secrets/mongodb-exporter-uri");
+    expect(exporter.secretPaths).toContain(`uploads.${uri}.content`);
+    // It starts once MongoDB is healthy (its healthcheck needs mongodb_up 1).
+    expect(exporter.dependsOn).toContain(s().graph.byName(CONTAINER, "mongodb").urn);
+  });
+
+  it("Prometheus, Alertmanager and Grafana never wait on an exporter (an optional one must not hold back monitoring)", () => {
+    const exporters = new Set(monitoringContainers().filter((c) => c.name.endsWith("-exporter") || c.name === "cadvisor").map((c) => c.urn));
+    expect(exporters.size).toBeGreaterThanOrEqual(5);
+    for (const core of ["prometheus", "alertmanager", "grafana"]) {
+      const waits = [...s().graph.transitiveDependencies(container(core).urn)].filter((urn) => exporters.has(urn));
+      expect(waits, `${core} waits for ${waits.join(", ")}`).toEqual([]);
+    }
   });
 
   it("scrapes every service that exposes metrics and probes the ones that do not", () => {

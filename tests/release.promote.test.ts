@@ -6,6 +6,7 @@ import * as YAML from "yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "../release/analysis";
 import { GATES } from "../release/gates";
+import { freePort } from "./fixtures/net";
 import { runPromote } from "../release/promote";
 import { validateStackText } from "../release/stackEdit";
 import { Dataset, ReleaseProfile, renderOpenMetrics } from "./fixtures/release/metrics";
@@ -223,15 +224,30 @@ describe("promote against a real Prometheus", () => {
     expect(verdicts(out).soak).toBe("INCONCLUSIVE");
   });
 
-  it("is inconclusive when Prometheus cannot be reached", async () => {
+  it("stops at the first query when Prometheus cannot be reached: exit 4, what to check, nothing written", async () => {
     const stacks = stacksFor("1.4.1");
     const before = stacks.read("production");
     const capture = captureIo();
-    const args = gateArgs(stacks, T, ["--count", "1", "--timeout", "2s"]).map((arg) => (arg === prometheus.url ? "http://127.0.0.1:9" : arg));
+    // Live clock, the stack's own sampling plan (5 rounds a minute apart): only failing fast is quick.
+    const nothingListens = `http://127.0.0.1:${await freePort()}`;
+    const args = ["--from", "staging", "--to", "production", "--dir", stacks.dir, "--prometheus-url", nothingListens, "--timeout", "2s"];
+    const started = Date.now();
     const code = await runPromote(args, capture.io);
-    expect(code, capture.out()).toBe(2);
-    expect(capture.out()).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9/);
+    expect(code, capture.out() + capture.err()).toBe(4);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(capture.err()).toContain(`error: cannot reach ${nothingListens}: ECONNREFUSED`);
+    expect(capture.err()).toContain("enrichment:promotion.prometheusUrl in Pulumi.staging.yaml");
+    expect(capture.err()).toContain("docker ps --filter name=staging-prometheus");
+    expect(capture.err()).not.toMatch(/^measurement /m);
     expect(stacks.read("production")).toBe(before);
+  });
+
+  it("says nothing about secrets the stack files do not hold (promote never uses them)", async () => {
+    const stacks = stacksFor("1.4.1");
+    const capture = captureIo();
+    const code = await runPromote(gateArgs(stacks, T, ["--dry-run"]), capture.io);
+    expect(code, capture.out() + capture.err()).toBe(0);
+    expect(capture.err()).not.toMatch(/warning|anthropicApiKey|pagerdutyRoutingKey/);
   });
 
   it("measures count times, interval apart, on the live clock", async () => {

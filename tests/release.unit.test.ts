@@ -281,7 +281,7 @@ describe("promote usage errors (exit 3, before any measurement)", () => {
     [["--from", "staging", "--to", "production", "--count", "0"], "--count"],
     [["--from", "staging", "--to", "production", "--interval", "soon"], "--interval"],
     [["--from", "staging", "--to", "production", "--at", "yesterday"], "--at"],
-    [["--from", "staging", "--to", "production", "--frobnicate"], "Unknown option"],
+    [["--from", "staging", "--to", "production", "--frobnicate"], "error: unknown option --frobnicate (npm run promote -- --help lists the options)"],
     [["--from", "staging", "--to", "production", "--dir", "/nonexistent"], "no such stack file"],
   ])("%j", async (args, message) => {
     const capture = captureIo();
@@ -316,6 +316,7 @@ describe("promote usage errors (exit 3, before any measurement)", () => {
   it("--help", async () => {
     const capture = captureIo();
     expect(await runPromote(["--help"], capture.io)).toBe(0);
-    expect(capture.out()).toContain("Exit codes: 0 promoted");
+    expect(capture.out()).toContain("Exit codes (shared by every command):");
+    expect(capture.out()).toMatch(/^ {2}4 {2}a server it needs could not be reached/m);
   });
 });

@@ -17,11 +17,14 @@ export const meta: AlertArea = {
   runbooks: {
     watchdog: {
       title: "Watchdog",
-      meaning: "The Watchdog always fires. It is routed to its own receiver (`watchdog`) and re-sent often; only its absence is a problem.",
+      meaning:
+        "The Watchdog always fires. It is routed to its own receiver (`watchdog`), re-sent every `monitoring.alerting.watchdogRepeatInterval`; with `monitoring.alerting.deadMansSwitch.enabled` " +
+        "that receiver calls the external dead-man's switch (URL in the secret `enrichment:deadMansSwitchUrl`, read from a file), which alarms when the calls stop. Only its absence is a problem.",
       check: [
+        "The dead-man's switch: when did it last receive a call? It alarms on its own when Prometheus, Alertmanager, the host or the route out is down.",
         "Alertmanager UI: is Watchdog listed as active? If not, Prometheus does not evaluate rules or cannot reach Alertmanager.",
-        "Prometheus UI, Status > Runtime: the Alertmanager endpoint and the notifications queue.",
-        "A heartbeat service polling Alertmanager (`GET /api/v2/alerts?filter=alertname=\"Watchdog\"`) should alarm when it is missing.",
+        "Prometheus UI, Status > Runtime: the Alertmanager endpoint and the notifications queue; `alertmanager_notifications_failed_total{integration=\"webhook\"}` for a failing switch URL.",
+        "Without a dead-man's switch (deadMansSwitch disabled, as in staging), poll Alertmanager instead (`GET /api/v2/alerts?filter=alertname=\"Watchdog\"`).",
       ],
       act: [
         "Never silence it. If it stops, treat alerting as down: check Prometheus and Alertmanager containers and their logs, and watch the dashboards by hand until fixed.",

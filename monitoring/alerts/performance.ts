@@ -6,7 +6,9 @@ const apiErrors =
   'sum by (service) (rate(enrichment_api_requests_total{code=~"5.."}[5m])) / sum by (service) (rate(enrichment_api_requests_total[5m]))';
 const processed = "enrichment_documents_processed_total";
 /** Messages waiting in NSQ (topic and channels): there is work to do. */
-const workWaiting = "on () sum(nsq_depth) > 0";
+// Messages anywhere in NSQ: on the topic (no channel yet) or on a channel.
+// A topic without channels has no channel series: an absent side counts as 0.
+const workWaiting = "on () ((sum(nsq_topic_depth) or vector(0)) + (sum(nsq_channel_depth) or vector(0))) > 0";
 
 export const performance: AlertArea = {
   area: "performance",

@@ -1,7 +1,7 @@
-// NSQ backlog (lovoo nsq_exporter): messages waiting, channels without consumers, timeouts.
+// NSQ backlog (telegraf's inputs.nsq, monitoring/exporters.ts): messages waiting, channels without consumers, timeouts.
 import { AlertArea, AlertContext, AlertRule, num } from "./types";
 
-const channelDepth = 'sum by (topic, channel) (nsq_depth{type="channel"})';
+const channelDepth = "sum by (topic, channel) (nsq_channel_depth)";
 
 export const queue: AlertArea = {
   area: "queue",
@@ -29,7 +29,7 @@ export const queue: AlertArea = {
     },
     {
       alert: "QueueNoConsumers",
-      expr: `sum by (topic, channel) (nsq_client_count{type="channel"}) == 0 and ${channelDepth} > 0`,
+      expr: `sum by (topic, channel) (nsq_channel_client_count) == 0 and ${channelDepth} > 0`,
       for: "10m",
       severity: "critical",
       summary: "Nobody consumes {{ $labels.topic }}/{{ $labels.channel }}.",
@@ -39,7 +39,7 @@ export const queue: AlertArea = {
     },
     {
       alert: "QueueMessageTimeouts",
-      expr: `sum by (topic, channel) (delta(nsq_timeout_count{type="channel"}[15m])) > ${num(thresholds.queueTimeoutsMax)}`,
+      expr: `sum by (topic, channel) (delta(nsq_channel_timeout_count[15m])) > ${num(thresholds.queueTimeoutsMax)}`,
       for: "15m",
       severity: "warning",
       summary: "{{ $value | humanize }} messages timed out on {{ $labels.topic }}/{{ $labels.channel }} in 15 minutes.",

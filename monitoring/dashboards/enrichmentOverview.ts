@@ -63,7 +63,7 @@ export function enrichmentOverview(ctx: DashboardContext) {
               decimals: 2,
               thresholds: atMost(targets.dailyBudgetUsd, targets.dailyBudgetUsd * 0.8),
             }),
-            p.stat("Messages queued", "sum(nsq_depth)", { unit: "short", thresholds: atMost(thresholds.queueBacklogCritical, thresholds.queueBacklogMax) }),
+            p.stat("Messages queued", "(sum(nsq_topic_depth) or vector(0)) + (sum(nsq_channel_depth) or vector(0))", { unit: "short", thresholds: atMost(thresholds.queueBacklogCritical, thresholds.queueBacklogMax) }),
             p.stat("Releases running", "count(count by (release) (enrichment_release_info == 1))", { unit: "short", thresholds: atMost(2) }),
           ],
         },

@@ -25,15 +25,15 @@ export function processingThroughput(ctx: DashboardContext) {
             p.timeseries("Documents in progress by worker", [{ expr: "sum by (instance) (enrichment_documents_in_progress)", legend: "{{instance}}" }], {
               unit: "short",
             }),
-            p.timeseries("NSQ depth by channel", [{ expr: 'sum by (topic, channel) (nsq_depth{type="channel"})', legend: "{{topic}}/{{channel}}" }], {
+            p.timeseries("NSQ depth by channel", [{ expr: 'sum by (topic, channel) (nsq_channel_depth)', legend: "{{topic}}/{{channel}}" }], {
               unit: "short",
               thresholds: atMost(thresholds.queueBacklogCritical, thresholds.queueBacklogMax),
             }),
             p.timeseries(
               "NSQ in flight and timeouts",
               [
-                { expr: 'sum by (channel) (nsq_in_flight_count{type="channel"})', legend: "in flight {{channel}}" },
-                { expr: 'sum by (channel) (delta(nsq_timeout_count{type="channel"}[15m]))', legend: "timeouts/15m {{channel}}" },
+                { expr: 'sum by (channel) (nsq_channel_inflight_count)', legend: "in flight {{channel}}" },
+                { expr: 'sum by (channel) (delta(nsq_channel_timeout_count[15m]))', legend: "timeouts/15m {{channel}}" },
               ],
               { unit: "short" },
             ),

@@ -1,0 +1,15 @@
+// Names and paths of the backup service, shared by the component and the restore CLI (which must
+// not load the Pulumi SDK just to know where restore.sh is).
+export const BACKUP_SERVICE = "mongodb-backup";
+export const OFFSITE_SERVICE = "mongodb-backup-offsite";
+export const METRICS_SERVICE = "mongodb-backup-metrics";
+
+/** Paths inside the backup containers. */
+export const BACKUP_PATHS = {
+  bin: "/backup/bin",
+  archives: "/backup/archives",
+  metrics: "/backup/metrics",
+  mongoConfig: "/run/secrets/mongodb-backup.yaml",
+  restoreConfig: "/run/secrets/mongodb-restore.yaml",
+  rcloneConfig: "/run/secrets/rclone.conf",
+} as const;

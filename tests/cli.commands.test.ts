@@ -1,0 +1,46 @@
+// Every command behaves like one tool (issue 11): --help exits 0 with the shared exit-code table,
+// an unknown flag is refused in one line on stderr with exit 3 and no stack trace.
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { EXIT, EXIT_TABLE } from "../release/cli";
+
+const ROOT = path.resolve(__dirname, "..");
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+const run = promisify(execFile);
+
+async function command(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", `${script}.ts`), ...args], { cwd: ROOT, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const COMMANDS = ["promote", "rollback", "drift-report", "bench"];
+
+describe.each(COMMANDS)("npm run %s", (script) => {
+  it("--help exits 0 and prints the shared exit codes", async () => {
+    const { code, stdout } = await command(script, ["--help"]);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain(`Usage: npm run ${script}`);
+    expect(stdout).toContain(EXIT_TABLE);
+  });
+
+  it("an unknown flag: exit 3, one line, no stack trace", async () => {
+    const { code, stdout, stderr } = await command(script, ["--frobnicate"]);
+    expect(code).toBe(EXIT.usage);
+    expect(stdout).toBe("");
+    expect(stderr.trim().split("\n")).toEqual([`error: unknown option --frobnicate (npm run ${script} -- --help lists the options)`]);
+  });
+});
+
+describe("the table", () => {
+  it("lists every code once, in order", () => {
+    const listed = [...EXIT_TABLE.matchAll(/^ {2}(\d+) /gm)].map((m) => Number(m[1]));
+    expect(listed).toEqual([...new Set(Object.values(EXIT))].sort((a, b) => a - b));
+  });
+});
