@@ -1,12 +1,14 @@
 // Backups: in production a backup job runs at least daily and keeps 30 days of archives.
+import { parseDaily } from "../config/backup";
 import { BACKUP, THRESHOLDS } from "./facts";
 import { containersOf } from "./graph";
 import { envValue } from "./read";
 import type { StackEntry } from "./types";
 
-/** True when a cron expression fires at least once every day. */
+/** True for the backup scheduler's daily "HH:MM", or a cron expression that fires every day. */
 export function runsDaily(schedule: string): boolean {
   const text = schedule.trim();
+  if (parseDaily(text) !== undefined) return true;
   if (["@daily", "@midnight", "@hourly"].includes(text)) return true;
   const fields = text.split(/\s+/);
   if (fields.length !== 5) return false;
@@ -24,7 +26,7 @@ export const dailyBackup: StackEntry = {
   validate(_ctx, { resources }, report) {
     const jobs = containersOf(resources, BACKUP.service);
     if (jobs.length === 0) {
-      report(`no backup job: expected a container labelled org.enrichment.service=${BACKUP.service} with ${BACKUP.scheduleEnv} and ${BACKUP.retentionEnv}`);
+      report(`no backup job: expected a container labelled org.enrichment.service=${BACKUP.service} with ${BACKUP.scheduleEnv} and ${BACKUP.retentionEnv} (enrichment:backup.enabled)`);
       return;
     }
     for (const job of jobs) {

@@ -1,6 +1,7 @@
 // Everything the policies read off the graph, written once. A policy names a resource type, a
 // label, a file or an environment variable only through this module, so a change in the program
 // (a renamed label, a moved config file) is one edit here, and docs/policy.md lists the same facts.
+import { BACKUP_PATHS, BACKUP_SERVICE } from "../components/backup/paths";
 import { LABEL_PREFIX } from "../components/services";
 
 /** Resource type tokens, as the engine passes them in `args.type`. */
@@ -64,19 +65,20 @@ export const THRESHOLDS = {
 
 /**
  * Services whose data must survive a container replacement: each mounts a named volume at its
- * data path. Paths: mongo's image VOLUME /data/db; nsqd's `--data-path=/data` (components/nsq.ts);
- * ollama's model store /root/.ollama; prometheus `--storage.tsdb.path=/prometheus`; alertmanager
- * `--storage.path=/alertmanager`; grafana's image GF_PATHS_DATA /var/lib/grafana; the backup job's
- * archive volume (any path).
+ * data path, and in production that volume is protected. Paths: mongo's image VOLUME /data/db;
+ * nsqd's `--data-path=/data` (components/nsq.ts); ollama's model store /root/.ollama; prometheus
+ * `--storage.tsdb.path=/prometheus`; alertmanager `--storage.path=/alertmanager`; grafana's image
+ * GF_PATHS_DATA /var/lib/grafana; the backup job's archives (components/backup/paths.ts). Other
+ * volumes (the backup job's metrics files) are not data.
  */
-export const STATEFUL_SERVICES: readonly { service: string; dataPath?: string }[] = [
+export const STATEFUL_SERVICES: readonly { service: string; dataPath: string }[] = [
   { service: "mongodb", dataPath: "/data/db" },
   { service: "nsqd", dataPath: "/data" },
   { service: "ollama", dataPath: "/root/.ollama" },
   { service: "prometheus", dataPath: "/prometheus" },
   { service: "alertmanager", dataPath: "/alertmanager" },
   { service: "grafana", dataPath: "/var/lib/grafana" },
-  { service: "backup" },
+  { service: BACKUP_SERVICE, dataPath: BACKUP_PATHS.archives },
 ];
 
 /** The one service allowed to publish on a non-loopback address, and its nginx config upload. */
@@ -109,12 +111,12 @@ export const AGENT_ENV = { backend: "MODEL_BACKEND", ollamaBackend: "ollama", mo
 export const MODEL_PULL = /\bollama pull (\S+)/;
 
 /**
- * The backup job's contract (issue 12 delivers it): a container labelled
- * `org.enrichment.service=backup` whose environment says when it runs and how long it keeps
- * archives. BACKUP_SCHEDULE is a 5-field cron expression (or @daily/@midnight/@hourly);
- * BACKUP_RETENTION_DAYS an integer.
+ * The backup job (issue 12, components/backup): the container labelled
+ * `org.enrichment.service=mongodb-backup`; its environment says when it runs (BACKUP_SCHEDULE, a
+ * daily UTC "HH:MM", config/backup.ts; a 5-field cron expression is read too) and how long it
+ * keeps archives (BACKUP_RETENTION_DAYS).
  */
-export const BACKUP = { service: "backup", scheduleEnv: "BACKUP_SCHEDULE", retentionEnv: "BACKUP_RETENTION_DAYS" } as const;
+export const BACKUP = { service: BACKUP_SERVICE, scheduleEnv: "BACKUP_SCHEDULE", retentionEnv: "BACKUP_RETENTION_DAYS" } as const;
 
 /** The edge's certificate request (components/tls.ts): its SANs must cover the edge's server names. */
 export const CERT_REQUEST = "tls:index/certRequest:CertRequest";

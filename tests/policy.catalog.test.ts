@@ -10,6 +10,7 @@ import { runPolicies } from "../policy/offline";
 import { nginxListeners } from "../policy/exposure";
 import { runsDaily } from "../policy/backups";
 import type { Environment } from "../policy/types";
+import { BACKUP } from "../policy/facts";
 import { CONTAINER, find, inputs, mutate, setLabel, upload, violations } from "./policy.support";
 
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -46,16 +47,11 @@ function ownSecrets(records: ResourceRecord[], name: string, uid: string, gid: s
   });
 }
 
-/** A backup job derived from a real container record: relabelled, with the backup contract's env. */
-function withBackup(records: ResourceRecord[], schedule: string, retention: string): ResourceRecord[] {
-  const copy = structuredClone(records);
-  const job = structuredClone(find(copy, CONTAINER, "mongodb-exporter"));
-  job.name = "backup";
-  job.urn = job.urn.replace(/::mongodb-exporter$/, "::backup");
-  setLabel(job, "org.enrichment.service", "backup");
-  inputs(job).envs = [`BACKUP_RETENTION_DAYS=${retention}`, `BACKUP_SCHEDULE=${schedule}`];
-  copy.push(job);
-  return copy;
+/** The backup job (components/backup) with one environment variable changed. */
+function backupWith(records: ResourceRecord[], key: string, value: string): ResourceRecord[] {
+  return mutate(records, CONTAINER, BACKUP.service, (r) => {
+    inputs(r).envs = (inputs(r).envs as string[]).map((e) => (e.startsWith(`${key}=`) ? `${key}=${value}` : e));
+  });
 }
 
 interface Case {
@@ -135,8 +131,8 @@ const CASES: Record<string, Case> = {
   },
   "secrets-file-owner-only": {
     target: "mongodb",
-    // mongo drops to mongodb (999:999) before it reads *_FILE (docs/images.md).
-    pass: () => ownSecrets(production, "mongodb", "999", "999"),
+    pass: () => production,
+    // mongo drops to mongodb (999:999) before it reads *_FILE (docs/images.md): world-readable.
     fail: () => ownSecrets(production, "mongodb", "999", "999", "0444"),
   },
   "tls-rsa-4096": {
@@ -171,7 +167,7 @@ const CASES: Record<string, Case> = {
       file.content = JSON.stringify({ ...JSON.parse(file.content), title: "Costs" });
     }),
   },
-  "state-volumes-protected": {
+  "state-data-volumes-protected": {
     target: "mongodb-data",
     pass: () => production,
     fail: () => relaxed,
@@ -218,8 +214,9 @@ const CASES: Record<string, Case> = {
     fail: () => relaxed,
   },
   "backups-daily-30-days": {
-    pass: () => withBackup(production, "15 2 * * *", "30"),
-    fail: () => withBackup(production, "15 2 * * 0", "30"),
+    target: BACKUP.service,
+    pass: () => production,
+    fail: () => backupWith(production, BACKUP.scheduleEnv, "sun 02:30"),
   },
   "environment-matches-stack": {
     environment: "staging",
@@ -272,8 +269,8 @@ describe("environment-dependent rules", () => {
 
   it("reports production-only rules as not applicable in staging", () => {
     const report = runPolicies(mutate(staging, VOLUME, "mongodb-data", (r) => (r.protect = false)), "staging");
-    expect(report.violations.filter((v) => v.policy === "state-volumes-protected")).toEqual([]);
-    for (const name of ["state-volumes-protected", "capacity-workers", "capacity-metrics-retention", "alerting-critical-pages", "backups-daily-30-days"]) {
+    expect(report.violations.filter((v) => v.policy === "state-data-volumes-protected")).toEqual([]);
+    for (const name of ["state-data-volumes-protected", "capacity-workers", "capacity-metrics-retention", "alerting-critical-pages", "backups-daily-30-days"]) {
       expect(report.notApplicable.get(name), name).toBeGreaterThan(0);
     }
   });
@@ -288,22 +285,25 @@ describe("environment-dependent rules", () => {
 
 describe("rules in detail", () => {
   it("secret files: the owner must be the container's user when it sets one", () => {
-    // alertmanager runs as 65534:0 (monitoring/).
-    expect(violations(ownSecrets(production, "alertmanager", "65534", "0"), "production", "secrets-file-owner-only", "alertmanager")).toEqual([]);
-    const wrong = violations(ownSecrets(production, "alertmanager", "999", "0"), "production", "secrets-file-owner-only", "alertmanager");
-    expect(wrong.map((v) => v.message).join("\n")).toMatch(/owner 999 is not the container's user 65534/);
+    const record = production.find((r) => r.type === CONTAINER && inputs(r).user && (inputs(r).uploads as { file: string }[]).some((u) => u.file.startsWith("/run/secrets/")))!;
+    const [uid, gid] = String(inputs(record).user).split(":");
+    expect(violations(ownSecrets(production, record.name, uid!, gid!), "production", "secrets-file-owner-only", record.name)).toEqual([]);
+    const wrong = violations(ownSecrets(production, record.name, "999", gid!), "production", "secrets-file-owner-only", record.name);
+    expect(wrong.map((v) => v.message).join("\n")).toMatch(new RegExp(`owner 999 is not the container's user ${uid}`));
+    // 0440 makes the group a reader: it must be numeric too.
+    const groupless = mutate(production, CONTAINER, record.name, (r) => {
+      for (const u of inputs(r).uploads) if (String(u.file).startsWith("/run/secrets/")) Object.assign(u, { permissions: "0440", group: undefined });
+    });
+    expect(violations(groupless, "production", "secrets-file-owner-only", record.name)[0]?.message).toMatch(/group "\(unset: lands 0\)"/);
   });
 
-  it("secrets in env: the offline [secret] entry and the engine's plaintext entry are both reported", () => {
-    const record = find(production, CONTAINER, "mongodb-exporter");
-    const secretEntries = (inputs(record).envs as string[]).filter((e) => e === "[secret]").length;
-    const offline = violations(production, "production", "secrets-not-in-environment", "mongodb-exporter");
-    expect(offline).toHaveLength(secretEntries);
+  it("secrets in env: an offline [secret] entry and the engine's plaintext of it are both reported", () => {
+    // A secret interpolated into an environment value: offline the whole entry reads [secret].
+    const offline = mutate(production, CONTAINER, "review-api", (r) => inputs(r).envs.push("[secret]"));
+    expect(violations(offline, "production", "secrets-not-in-environment", "review-api")).toHaveLength(1);
     // What the engine passes for the same entry: the plaintext value.
-    const engine = mutate(production, CONTAINER, "mongodb-exporter", (r) => {
-      inputs(r).envs = (inputs(r).envs as string[]).map((e) => (e === "[secret]" ? "MONGODB_URI=mongodb://exporter:s3cret@mongodb:27017/admin" : e));
-    });
-    expect(violations(engine, "production", "secrets-not-in-environment", "mongodb-exporter")).toHaveLength(secretEntries);
+    const engine = mutate(production, CONTAINER, "review-api", (r) => inputs(r).envs.push("MONGODB_URI=mongodb://enrichment:s3cret@mongodb:27017/enrichment"));
+    expect(violations(engine, "production", "secrets-not-in-environment", "review-api")[0]?.message).toMatch(/MONGODB_URI holds a URL with a password/);
   });
 
   it("a published plain-HTTP listener passes only when it just redirects to HTTPS", () => {
@@ -334,9 +334,11 @@ describe("rules in detail", () => {
   });
 
   it("backups: daily schedules and retention", () => {
-    expect(["15 2 * * *", "0 */6 * * *", "@daily", "30 1,13 * * *"].every(runsDaily)).toBe(true);
-    expect(["0 3 * * 0", "0 3 1 * *", "@weekly", "0 3 * *"].some(runsDaily)).toBe(false);
-    expect(violations(withBackup(production, "15 2 * * *", "7"), "production", "backups-daily-30-days")[0]?.message).toMatch(/keeps backups 7 days/);
+    expect(["02:30", "15 2 * * *", "0 */6 * * *", "@daily", "30 1,13 * * *"].every(runsDaily)).toBe(true);
+    expect(["sun 04:00", "0 3 * * 0", "0 3 1 * *", "@weekly", "0 3 * *", "25:00"].some(runsDaily)).toBe(false);
+    expect(violations(backupWith(production, BACKUP.retentionEnv, "7"), "production", "backups-daily-30-days")[0]?.message).toMatch(/keeps backups 7 days/);
+    const none = production.filter((r) => !(r.type === CONTAINER && r.name === BACKUP.service));
+    expect(violations(none, "production", "backups-daily-30-days")[0]?.message).toMatch(/no backup job/);
   });
 
   it("models: an agent model nothing pulls is reported", () => {

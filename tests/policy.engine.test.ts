@@ -195,14 +195,17 @@ describe("the entry point", () => {
 
 describe("secrets and unknowns in the engine", () => {
   it("sees a secret environment entry as plaintext and reports it like the offline [secret]", async () => {
-    const record = production.find((r) => r.type === CONTAINER && r.name === "mongodb-exporter")!;
-    const secretEnv = record.secretPaths.filter((p) => p.startsWith("envs."));
-    expect(secretEnv.length).toBeGreaterThan(0);
-    const plaintext = Object.fromEntries(secretEnv.map((p) => [p, "MONGODB_URI=mongodb://exporter:s3cret@mongodb:27017/admin"]));
+    // A secret interpolated into an environment value, in the engine's wire form.
+    const base = production.find((r) => r.type === CONTAINER && r.name === "review-api")!;
+    const record = structuredClone(base);
+    inputs(record).envs.push("[secret]");
+    record.secretPaths = [...record.secretPaths, `envs.${inputs(record).envs.length - 1}`];
+    const plaintext = { [`envs.${inputs(record).envs.length - 1}`]: "MONGODB_URI=mongodb://enrichment:s3cret@mongodb:27017/enrichment" };
     const found = diagnostics(await call(servers.production!, "analyze", analyzeRequest(record, wireProps(record, plaintext)))).filter(
       (d) => d.policy === "secrets-not-in-environment",
     );
     const offline = runPolicies([record], "production").violations.filter((v) => v.policy === "secrets-not-in-environment");
+    expect(offline).toHaveLength(1);
     expect(found).toHaveLength(offline.length);
     expect(found[0]!.message).toMatch(/MONGODB_URI holds a URL with a password/);
   });
