@@ -1,7 +1,7 @@
-// Which environment's rules the pack applies. The CLI starts a policy pack with the stack's name
-// and configuration in its environment (PULUMI_STACK, PULUMI_CONFIG: the same variables a program
-// gets); the offline runner evaluates the program with the same variables set. One function reads
-// them for both.
+// Which environment's rules the pack applies. The CLI starts a policy pack with the stack's
+// configuration and name in its environment (PULUMI_CONFIG, and PULUMI_STACK or, from older CLIs,
+// PULUMI_NODEJS_STACK: pkg/resource/plugin/analyzer_plugin.go constructEnv); the offline runner
+// evaluates the program with PULUMI_CONFIG set the same way. One function reads them for both.
 import { ENVIRONMENT_CONFIG_KEY, LABELS } from "./facts";
 import { containers } from "./graph";
 import { label } from "./read";
@@ -25,7 +25,8 @@ export function packEnvironment(env: NodeJS.ProcessEnv = process.env): PackEnvir
   }
   const configured = config[ENVIRONMENT_CONFIG_KEY];
   if (isEnvironment(configured)) return { environment: configured, source: `stack config ${ENVIRONMENT_CONFIG_KEY}` };
-  if (isEnvironment(env.PULUMI_STACK)) return { environment: env.PULUMI_STACK, source: "stack name" };
+  const stack = env.PULUMI_STACK ?? env.PULUMI_NODEJS_STACK;
+  if (isEnvironment(stack)) return { environment: stack, source: "stack name" };
   return { environment: "production", source: "default (no stack config seen): the strictest rules" };
 }
 

@@ -30,7 +30,7 @@ export interface PolicyReport {
   pack: string;
   environment: Environment;
   violations: Violation[];
-  /** Policy name -> reasons it did not apply (per resource for resource policies). */
+  /** Policy name -> how many times it reported "not applicable" (per resource for resource policies). */
   notApplicable: Map<string, number>;
   policies: number;
 }

@@ -9,6 +9,7 @@ import { CATALOG, buildPolicies } from "../policy/catalog";
 import { runPolicies } from "../policy/offline";
 import { nginxListeners } from "../policy/exposure";
 import { runsDaily } from "../policy/backups";
+import { packEnvironment } from "../policy/environment";
 import type { Environment } from "../policy/types";
 import { BACKUP } from "../policy/facts";
 import { CONTAINER, find, inputs, mutate, setLabel, upload, violations } from "./policy.support";
@@ -255,6 +256,16 @@ describe.each(Object.entries(CASES))("%s", (policy, c) => {
     expect(found.length).toBeGreaterThan(0);
     expect(found.every((v) => v.enforcement === (environment === "production" ? "mandatory" : "advisory"))).toBe(true);
     if (c.target) expect(found.every((v) => v.name === c.target && v.urn?.endsWith(`::${c.target}`))).toBe(true);
+  });
+});
+
+describe("which rules the pack applies", () => {
+  it("reads the stack's enrichment:environment first, then a stack named after an environment, else production", () => {
+    const config = (environment: string) => JSON.stringify({ "enrichment:environment": environment, "enrichment:workers": "{}" });
+    expect(packEnvironment({ PULUMI_CONFIG: config("staging"), PULUMI_STACK: "production" }).environment).toBe("staging");
+    expect(packEnvironment({ PULUMI_NODEJS_STACK: "staging" })).toEqual({ environment: "staging", source: "stack name" });
+    expect(packEnvironment({ PULUMI_STACK: "production", PULUMI_CONFIG: "not json" }).environment).toBe("production");
+    expect(packEnvironment({ PULUMI_STACK: "dev", PULUMI_CONFIG: config("qa") })).toMatchObject({ environment: "production", source: expect.stringMatching(/^default/) });
   });
 });
 
