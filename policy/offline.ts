@@ -8,6 +8,7 @@ import type {
   PolicyResource,
   PolicyResourceOptions,
   ReportViolation,
+  ResourceValidation,
   ResourceValidationArgs,
   ResourceValidationPolicy,
   StackValidationArgs,
@@ -39,6 +40,11 @@ export interface PolicyReport {
 export type PackConfig = Record<string, EnforcementLevel | { enforcementLevel?: EnforcementLevel; [key: string]: unknown }>;
 
 class NotApplicable extends Error {}
+
+/** The catalog's policies are synchronous, so the runner is; the engine would await a promise. */
+function synchronous(policy: string, result: unknown) {
+  if (result instanceof Promise) throw new Error(`policy ${policy} returned a promise: the offline runner runs synchronous policies only`);
+}
 
 /** The engine resolves a policy's level the same way: its config, then `all`, then its own. */
 function levelOf(name: string, declared: EnforcementLevel | undefined, config: PackConfig): EnforcementLevel {
@@ -100,10 +106,8 @@ export function runPolicies(records: ResourceRecord[], environment: Environment,
     const getConfig = <T extends object>() => configOf(policy.name, config) as T;
     try {
       if ("validateResource" in policy) {
-        const validations = ([] as unknown[]).concat((policy as ResourceValidationPolicy).validateResource ?? []) as Extract<
-          ResourceValidationPolicy["validateResource"],
-          (...a: never[]) => unknown
-        >[];
+        const declared = (policy as ResourceValidationPolicy).validateResource;
+        const validations: ResourceValidation[] = declared === undefined ? [] : Array.isArray(declared) ? declared : [declared];
         for (const record of records) {
           const provider = providerOf(record);
           const args: ResourceValidationArgs = {
@@ -121,7 +125,7 @@ export function runPolicies(records: ResourceRecord[], environment: Environment,
           };
           for (const validate of validations) {
             try {
-              validate(args, reporter(policy.name, level, record));
+              synchronous(policy.name, validate(args, reporter(policy.name, level, record)));
             } catch (error) {
               if (!(error instanceof NotApplicable)) throw error;
               notApplicable.set(policy.name, (notApplicable.get(policy.name) ?? 0) + 1);
@@ -131,7 +135,7 @@ export function runPolicies(records: ResourceRecord[], environment: Environment,
       } else {
         const resources = policyResources(records);
         const args: StackValidationArgs = { resources, stackTags, getConfig, notApplicable: throwNotApplicable };
-        (policy as StackValidationPolicy).validateStack(args, reporter(policy.name, level));
+        synchronous(policy.name, (policy as StackValidationPolicy).validateStack(args, reporter(policy.name, level)));
       }
     } catch (error) {
       if (!(error instanceof NotApplicable)) throw new Error(`policy ${policy.name}: ${(error as Error).stack ?? error}`);
