@@ -110,8 +110,8 @@ export class Edge extends pulumi.ComponentResource {
         waitTimeoutSeconds: args.waitTimeoutSeconds ?? 60,
         memoryMb: args.memoryMb,
         cpus: args.cpus,
-        // Published through the foundation's published network (no NAT out): the edge only
-        // answers; it never needs a route to the outside.
+        // Published through the foundation's published network: the edge only answers, it never
+        // needs a route out (no NAT; scripts/host-firewall.sh also drops forwarding out of it).
         ports,
       },
       { parent: this },

@@ -1,6 +1,8 @@
-// The platform's Docker networks: a private internal one (no route out) that every service joins,
-// an egress one for the few services that must reach the outside, and a published one without NAT
-// for services that publish a host port but must not reach the outside.
+// The platform's Docker networks: a private internal one that every service joins, an egress one
+// (NAT) for the few services that must reach the outside, and a published one without NAT for
+// services that publish a host port. What Docker gives (docs/network.md, measured): the internal
+// network is not forwarded anywhere, but its containers still reach the host's own listeners; the
+// published network has no NAT but is still forwarded. scripts/host-firewall.sh closes both.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformContext } from "./serviceContainer";

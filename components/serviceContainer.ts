@@ -149,8 +149,9 @@ export class ServiceContainer extends pulumi.ComponentResource {
 
     const networks: docker.types.input.ContainerNetworksAdvanced[] = [{ name: network.privateNetworkName, aliases: [service] }];
     if (args.egress) networks.push({ name: network.egressNetworkName, aliases: [service] });
-    // Docker cannot publish a port of a container that sits only on internal networks; the
-    // published network has no NAT out, so publishing does not open a route to the internet.
+    // Docker cannot publish a port of a container that sits only on internal networks. The
+    // published network has no NAT but Docker still forwards it: scripts/host-firewall.sh drops
+    // what its containers start towards other interfaces (docs/network.md).
     else if (args.ports?.length) networks.push({ name: network.publishedNetworkName, aliases: [service] });
     for (const external of args.externalNetworks ?? []) networks.push({ name: external, aliases: [service] });
 

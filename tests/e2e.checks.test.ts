@@ -270,6 +270,8 @@ describe("indexes", () => {
     const missing = compareWithCatalog(INDEX_CATALOG, server).problems;
     expect(missing).toHaveLength(1);
     expect(missing[0]).toMatch(/^cost_records \{ timestamp: 1 \}: no index with these keys/);
+    delete server.ocr_jobs;
+    expect(compareWithCatalog(INDEX_CATALOG, server).problems).toContain("collection ocr_jobs does not exist, so none of its 1 catalog index(es) is there");
 
     const ttl = INDEX_CATALOG.find((d) => d.expireAfterSeconds !== undefined)!;
     expect(indexProblems(ttl, [{ ...listed(ttl), expireAfterSeconds: 3600 }])).toEqual([`review_queue { completed_at: 1 }: expireAfterSeconds 3600, expected 2592000`]);

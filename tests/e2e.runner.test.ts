@@ -79,6 +79,12 @@ describe("the container diff", () => {
     expect(diffResource(CONTAINER, state, state, { ...state, cpus: "1" }, ["cpus"]).changes).toBe(false);
   });
 
+  it("an empty list sent against a computed value (the image's entrypoint) is no diff, as Terraform treats it as unset", () => {
+    const withEntrypoint = { ...state, entrypoints: ["/entrypoint.sh"] };
+    expect(diffResource(CONTAINER, withEntrypoint, state, { ...state, entrypoints: [] }).changes).toBe(false);
+    expect(diffResource(CONTAINER, withEntrypoint, state, { ...state, entrypoints: ["/other"] }).replaceReasons).toEqual(["entrypoints"]);
+  });
+
   it("a property the program stopped sending is a deletion", () => {
     const { command: _dropped, ...news } = state;
     expect(diffResource(CONTAINER, state, state, news).detailedDiff).toEqual({ command: { kind: "delete-replace", inputDiff: false } });

@@ -5,6 +5,7 @@
 //   npm run e2e                  images from tests/e2e/images/build.sh (stand-ins + Debian/Go builds)
 //   npm run e2e -- --real-images the shipped staging stack's pinned images, `gpus` as it configures
 //   npm run e2e -- --keep        leave the stack running after the checks (no drift/destroy steps)
+//   npm run e2e -- --reuse-images  the images of the last build.sh run (.e2e/images.json), no build
 //
 // The engine is the fallback runner (tests/e2e/runner): the Pulumi provider plugins cannot be
 // built from published Go modules here (docs/e2e.md says which module and why).
@@ -37,7 +38,7 @@ const DRIFT = { container: "nsqadmin", collection: "cost_records", index: "times
 const HAND_INDEX = { collection: "review_queue", name: "e2e_by_hand_1", keys: { e2e_by_hand: 1 } };
 const SCALE = 'workers={"replicas":2}';
 
-const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
+const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, "reuse-images": { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
 
 const docker = new Docker();
 const report: E2EReport = emptyReport("runner");
@@ -275,7 +276,7 @@ async function main(): Promise<number> {
 
   let sinkImage = "";
   await step("images", async () => {
-    if (!flags["real-images"]) {
+    if (!flags["real-images"] && !flags["reuse-images"]) {
       const result = await run("bash", [path.join(__dirname, "images/build.sh")], { env: { E2E_CACHE: CACHE_DIR } });
       if (result.code !== 0) return { ok: false, detail: `tests/e2e/images/build.sh exited ${result.code}:\n${result.stderr.slice(-3000)}` };
     }

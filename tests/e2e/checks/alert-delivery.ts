@@ -108,6 +108,15 @@ export async function checkAlertDelivery(ctx: E2EContext) {
 
   if (!isLoopback(new URL(ctx.alertSinkUrl).hostname)) problems.push(`the sink's URL ${ctx.alertSinkUrl} is not on loopback; the checks read it anyway`);
 
+  // The sink must answer before an alert is worth posting.
+  const received = `${ctx.alertSinkUrl.replace(/\/$/, "")}/received`;
+  try {
+    const answer = await request(received, { timeoutMs: 5_000 });
+    if (answer.status !== 200) return { ok: false, detail: [...problems, `the sink answered ${answer.status} on ${received}; nothing can be verified`].join("; ") };
+  } catch (error) {
+    return { ok: false, detail: [...problems, `the sink does not answer on ${received} (${(error as Error).message}); nothing can be verified`].join("; ") };
+  }
+
   const now = new Date();
   const alert = [
     {
@@ -127,7 +136,7 @@ export async function checkAlertDelivery(ctx: E2EContext) {
   const result = await poll(
     async () => {
       try {
-        const answer = await request(`${ctx.alertSinkUrl.replace(/\/$/, "")}/received`, { timeoutMs: 5_000 });
+        const answer = await request(received, { timeoutMs: 5_000 });
         lastSeen = `${answer.status} ${answer.body.slice(0, 300)}`;
         lastBody = answer.body;
         return answer.status === 200 && sinkHasAlert(answer.body, plan.labels.alertname!);

@@ -4,6 +4,7 @@
 // headers only for listed origins on the APIs (preflight and GET), none on the UI route, and 429
 // past the rate limit (a bounded burst; run last, then the bucket is left to refill).
 import * as https from "node:https";
+import * as net from "node:net";
 import type { E2ECheck, E2EContext } from "../context";
 import { EDGE_ROUTES, EdgeRouteEntry } from "../../../components/edge";
 import { HttpAnswer, hostAddress, isLoopback, request } from "./support/http";
@@ -97,12 +98,24 @@ export function unlistedOrigin(allowed: string[]): string {
   return origin;
 }
 
+/** true when 127.0.0.1:port accepts a TCP connection within timeoutMs, else the error. */
+function canConnect(port: number, timeoutMs: number): Promise<true | string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const timer = setTimeout(() => (socket.destroy(), resolve(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    socket.once("connect", () => (clearTimeout(timer), socket.destroy(), resolve(true)));
+    socket.once("error", (error) => (clearTimeout(timer), resolve(error.message)));
+  });
+}
+
 export async function checkEdge(ctx: E2EContext) {
   const address = hostAddress(ctx, "edge");
   if (!address) return { ok: false, detail: "the edge is not published (exposure.publish.edge): nothing to test from the host" };
   const [host, port] = [address.slice(0, address.lastIndexOf(":")), address.slice(address.lastIndexOf(":") + 1)];
   if (!isLoopback(host)) return { ok: false, detail: `the edge is published on ${address}, not on loopback or every address; the checks use loopback only` };
   const base = `https://127.0.0.1:${port}`;
+  const listening = await canConnect(Number(port), 5_000);
+  if (listening !== true) return { ok: false, detail: `nothing accepts connections on 127.0.0.1:${port} (exposure.publish.edge ${address}): ${listening}` };
   const ca = ctx.caCertPem;
   const problems: string[] = [];
   const notes: string[] = [];

@@ -59,9 +59,18 @@ export function indexProblems(definition: IndexDefinition, indexes: ServerIndex[
   return problems;
 }
 
-/** Every catalog entry against the server's indexes by collection; plus the indexes no entry names. */
+/**
+ * Every catalog entry against the server's indexes by collection (a collection absent from
+ * `byCollection` does not exist: one problem for it, not one per index); plus the indexes no entry names.
+ */
 export function compareWithCatalog(catalog: readonly IndexDefinition[], byCollection: Record<string, ServerIndex[]>) {
-  const problems = catalog.flatMap((definition) => indexProblems(definition, byCollection[definition.collection] ?? []));
+  const problems: string[] = [];
+  for (const collection of [...new Set(catalog.map((d) => d.collection))]) {
+    const definitions = catalog.filter((d) => d.collection === collection);
+    const indexes = byCollection[collection];
+    if (indexes === undefined) problems.push(`collection ${collection} does not exist, so none of its ${definitions.length} catalog index(es) is there`);
+    else problems.push(...definitions.flatMap((definition) => indexProblems(definition, indexes)));
+  }
   const extra: string[] = [];
   for (const [collection, indexes] of Object.entries(byCollection)) {
     for (const index of indexes) {
@@ -88,8 +97,8 @@ export async function checkIndexes(ctx: E2EContext) {
       try {
         byCollection[collection] = (await db.collection(collection).listIndexes().toArray()) as unknown as ServerIndex[];
       } catch (error) {
-        readErrors.push(`listIndexes on ${database}.${collection}: ${(error as Error).message}`);
-        byCollection[collection] = [];
+        // NamespaceNotFound (26): the collection does not exist; compareWithCatalog says so.
+        if ((error as { code?: number }).code !== 26) readErrors.push(`listIndexes on ${database}.${collection}: ${(error as Error).message}`);
       }
     }
   } catch (error) {

@@ -222,10 +222,12 @@ else
   tar --numeric-owner --owner=0 --group=0 -C "$base_ctx/rootfs" -cf - . | docker import - "$base" >/dev/null
   note "imported $base"
 fi
-# Every image's Dockerfile starts here: busybox applets as links (APPLETS_NO_NET drops wget and
-# the other network clients, for images whose real base has none: ubuntu, minideb).
+# Every image's Dockerfile starts here: busybox applets as links. Debian's busybox-static shell
+# runs its applets even without a link, so images whose real base has no wget (ubuntu, minideb:
+# mongo, ollama, the MongoDB exporter) get no network applets and bash as /bin/sh: there
+# `sh -c 'wget ...'` fails as it would in the real image. Those images copy /bin/bash in.
 BUSYBOX_ALL='RUN ["/bin/busybox", "sh", "-c", "for a in $(/bin/busybox --list); do [ -e /bin/$a ] || /bin/busybox ln -s busybox /bin/$a; done; /bin/busybox ln -sf /bin/busybox /usr/bin/env"]'
-BUSYBOX_NO_NET='RUN ["/bin/busybox", "sh", "-c", "for a in $(/bin/busybox --list); do case $a in wget|nc|ssl_client|ftpget|ftpput|tftp|telnet|httpd) continue;; esac; [ -e /bin/$a ] || /bin/busybox ln -s busybox /bin/$a; done; /bin/busybox ln -sf /bin/busybox /usr/bin/env"]'
+BUSYBOX_NO_NET='RUN ["/bin/busybox", "sh", "-c", "for a in $(/bin/busybox --list); do case $a in sh|ash|wget|nc|ssl_client|ftpget|ftpput|tftp|telnet|httpd) continue;; esac; [ -e /bin/$a ] || /bin/busybox ln -s busybox /bin/$a; done; /bin/busybox ln -sf /bin/busybox /usr/bin/env; /bin/busybox ln -s bash /bin/sh"]'
 
 # ---------------------------------------------------------------- the images
 release="$(awk '/^  enrichment:release:/ { r = 1; next } r && /^    version:/ { print $2; exit }' "$repo/tests/e2e/Pulumi.e2e.yaml" 2>/dev/null | tr -d '"')"

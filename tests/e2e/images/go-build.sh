@@ -38,8 +38,16 @@ overlay_row() {
   printf '{"Version":"%s"}\n' "$version" >"$overlay/$escaped/@latest"
 }
 
+# Patches of ours applied to a row's source before it builds: patches/<name>-<version>-*.patch
+# (each says why at its top and in README.md). They are part of the cache key.
+patches_of() { compgen -G "$here/patches/$1-$2-*.patch" | sort || true; }
+patch_suffix() {
+  local p; p="$(patches_of "$1" "$2")"
+  [[ -z "$p" ]] || echo "-p$(cat $p | sha256sum | cut -c1-8)"
+}
+
 # The directory a row's binaries land in; other scripts source this file to call it.
-bin_dir() { echo "$cache/bin/$1-$2"; }
+bin_dir() { echo "$cache/bin/$1-$2$(patch_suffix "$1" "$2")"; }
 
 build_row() {
   local name="$1" module="$2" version="$3" packages="$4" tags="$5"
@@ -63,9 +71,20 @@ build_row() {
     (cd "$cache" && go mod download -json "$module@$version" | grep -E '"Error"') >&2 || true
     return 1
   fi
-  src="$cache/src/$name-$version"
-  if [[ ! -f "$src/go.mod" ]]; then
+  src="$cache/src/$name-$version$(patch_suffix "$name" "$version")"
+  if [[ ! -f "$src/.ready" ]]; then
     rm -rf "$src" && mkdir -p "$(dirname "$src")" && cp -r "$dir" "$src" && chmod -R u+w "$src"
+    local p
+    for p in $(patches_of "$name" "$version"); do
+      echo "go-build: $name $version: applying $(basename "$p")"
+      (cd "$src" && git apply -p1 "$p") || { echo "go-build: $name $version: $(basename "$p") does not apply" >&2; return 1; }
+    done
+    touch "$src/.ready"
+  fi
+  # FerretDB's build/version/version.txt comes from its task runner (`bin/task gen-version`) and
+  # is not in the module; without it the binary panics at start. It holds `git describe`.
+  if [[ "$module" == github.com/FerretDB/FerretDB* && ! -s "$src/build/version/version.txt" ]]; then
+    echo "$version" >"$src/build/version/version.txt"
   fi
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   IFS=', ' read -r -a pkgs <<<"$packages"

@@ -64,6 +64,7 @@ export const SCHEMAS: Record<string, Schema> = {
   "pulumi:providers:docker": { forceNew: new Set(), ignored: new Set(["version"]) },
 };
 
+const isEmpty = (v: unknown) => (Array.isArray(v) && v.length === 0) || (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0);
 const isObject = (v: unknown): v is Props => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Canonical text of a value for set membership and equality. */
@@ -128,12 +129,13 @@ export function diffResource(type: string, olds: Props, oldInputs: Props, news: 
   const keys = new Set([...Object.keys(news), ...Object.keys(oldInputs)]);
   for (const key of keys) {
     if (schema.ignored?.has(key) || ignoreChanges.includes(key) || key.startsWith("__")) continue;
-    const next = news[key];
+    // Terraform treats an empty list or map in the config as not set (no diff against a computed value).
+    const next = isEmpty(news[key]) ? undefined : news[key];
     const defaults = schema.elementDefaults?.[key];
     const isSet = schema.sets?.has(key) ?? false;
     let kind: PropertyDiff["kind"] | undefined;
     if (next === undefined) {
-      if (oldInputs[key] !== undefined) kind = "delete";
+      if (!isEmpty(oldInputs[key]) && oldInputs[key] !== undefined) kind = "delete";
     } else if (olds[key] === undefined || olds[key] === null) {
       if (!(Array.isArray(next) && next.length === 0) && !(isObject(next) && Object.keys(next).length === 0)) kind = "add";
     } else {

@@ -85,7 +85,13 @@ func mongodbExporterMain(args []string) int {
 			return
 		}
 		writeSub(w, "mongodb_ss_connections", "gauge", "conn_type", status["connections"])
-		writeSub(w, "mongodb_ss_opcounters", "counter", "legacy_op_type", status["opcounters"])
+		opcounters := status["opcounters"]
+		if opcounters == nil {
+			// FerretDB's serverStatus has no opcounters (nor connections): count its per-command
+			// totals (metrics.commands) into the legacy op types, as mongod's opcounters do.
+			opcounters = opcountersFromCommands(status)
+		}
+		writeSub(w, "mongodb_ss_opcounters", "counter", "legacy_op_type", opcounters)
 	})
 	addr := flags["web.listen-address"]
 	if addr == "" {
@@ -265,4 +271,31 @@ func sinkMain(args []string) int {
 	})
 	fmt.Printf("sink: listening on %s\n", addr)
 	return fatalf("sink", "%v", http.ListenAndServe(addr, mux))
+}
+
+func opcountersFromCommands(status bson.M) any {
+	metrics, _ := status["metrics"].(bson.M)
+	commands, _ := metrics["commands"].(bson.M)
+	if commands == nil {
+		return nil
+	}
+	out := bson.M{"insert": int64(0), "query": int64(0), "update": int64(0), "delete": int64(0), "getmore": int64(0), "command": int64(0)}
+	for name, v := range commands {
+		c, _ := v.(bson.M)
+		var total int64
+		switch t := c["total"].(type) {
+		case int32:
+			total = int64(t)
+		case int64:
+			total = t
+		case float64:
+			total = int64(t)
+		}
+		op := map[string]string{"insert": "insert", "find": "query", "update": "update", "delete": "delete", "getMore": "getmore"}[name]
+		if op == "" {
+			op = "command"
+		}
+		out[op] = out[op].(int64) + total
+	}
+	return out
 }

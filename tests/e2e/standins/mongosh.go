@@ -207,35 +207,56 @@ func (sh *shell) database(name string) *goja.Object {
 			panic(vm.NewTypeError("createUser expects a document"))
 		}
 		cmd := bson.D{}
-		var roles any
 		for _, e := range doc {
 			if e.Key == "user" {
 				cmd = append(bson.D{{Key: "createUser", Value: e.Value}}, cmd...)
 			} else {
-				if e.Key == "roles" {
-					roles = e.Value
-				}
 				cmd = append(cmd, e)
 			}
 		}
-		res, err := sh.command(name, cmd)
-		if err != nil && roles != nil && isRolesUnimplemented(err) {
-			// FerretDB 1.x stores users but implements no roles: it accepts only `roles: []`.
-			// Say so and create the user without them (tests/e2e/images/README.md: not proven).
-			fmt.Fprintf(os.Stderr, "mongosh (e2e stand-in): server refused roles (%v); creating %v in %s without roles %v\n", err, cmd[0].Value, name, roles)
-			for i := range cmd {
-				if cmd[i].Key == "roles" {
-					cmd[i].Value = bson.A{}
-				}
-			}
-			res, err = sh.command(name, cmd)
+		return sh.userCommand(name, cmd)
+	})
+	db.Set("updateUser", func(user string, update goja.Value) goja.Value {
+		doc, ok := toBSON(update).(bson.D)
+		if !ok {
+			panic(vm.NewTypeError("updateUser expects a document"))
 		}
+		return sh.userCommand(name, append(bson.D{{Key: "updateUser", Value: user}}, doc...))
+	})
+	// getUser: the user's document from usersInfo, or null, as in mongosh.
+	db.Set("getUser", func(user string) goja.Value {
+		res, err := sh.command(name, bson.D{{Key: "usersInfo", Value: user}})
 		if err != nil {
 			panic(vm.NewGoError(fmt.Errorf("MongoServerError: %v", err)))
 		}
-		return vm.ToValue(fromBSON(res))
+		if users, ok := res["users"].(bson.A); ok && len(users) > 0 {
+			return vm.ToValue(fromBSON(users[0]))
+		}
+		return goja.Null()
 	})
 	return db
+}
+
+// userCommand runs createUser or updateUser. FerretDB 1.x stores users but implements no roles:
+// it accepts only `roles: []`. Then the stand-in says so on stderr and sends the command without
+// them (tests/e2e/images/README.md: roles are not proven).
+func (sh *shell) userCommand(dbName string, cmd bson.D) goja.Value {
+	res, err := sh.command(dbName, cmd)
+	if err != nil && isRolesUnimplemented(err) {
+		var requested any
+		for i := range cmd {
+			if cmd[i].Key == "roles" {
+				requested, cmd[i].Value = cmd[i].Value, bson.A{}
+			}
+		}
+		raw, _ := json.Marshal(fromBSON(requested))
+		fmt.Fprintf(os.Stderr, "mongosh (e2e stand-in): the server implements no roles; %s %v in %s without roles %s\n", cmd[0].Key, cmd[0].Value, dbName, raw)
+		res, err = sh.command(dbName, cmd)
+	}
+	if err != nil {
+		panic(sh.vm.NewGoError(fmt.Errorf("MongoServerError: %v", err)))
+	}
+	return sh.vm.ToValue(fromBSON(res))
 }
 
 func isRolesUnimplemented(err error) bool {

@@ -60,7 +60,7 @@ export function e2eContext(): E2EContext {
     published,
     caCertPem: String(ca?.outputs.certPem ?? ""),
     secrets,
-    mongodbAdminUri: `mongodb://${encodeURIComponent(settings.mongodb.appUser)}:${encodeURIComponent(appPassword ?? "")}@127.0.0.1:${settings.mongodb.adminPort}/${db}?authSource=${db}&directConnection=true`,
+    mongodbAdminUri: `mongodb://${encodeURIComponent(settings.mongodb.appUser)}:${encodeURIComponent(appPassword ?? "")}@127.0.0.1:${settings.exposure.publish.mongodb?.port}/${db}?authSource=${db}&directConnection=true`,
     alertSinkUrl: `http://127.0.0.1:${SINK.hostPort}`,
     docker: new Docker(),
     log: (message) => process.stdout.write(`  ${message}\n`),
