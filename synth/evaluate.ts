@@ -57,6 +57,8 @@ export interface ResourceRecord {
   additionalSecretOutputs: string[];
   /** Dotted paths of inputs that were secret, e.g. `uploads.0.content`. */
   secretPaths: string[];
+  /** Input name -> URNs it depends on, as the engine keeps them (policy stack args). */
+  propertyDependencies: Record<string, string[]>;
 }
 
 export interface Evaluation {
@@ -193,7 +195,11 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     const dependsOn = new Set(req.getDependenciesList());
-    req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => dependsOn.add(urn)));
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+      propertyDependencies[key] = deps.getUrnsList().filter(Boolean).sort();
+      deps.getUrnsList().forEach((urn) => dependsOn.add(urn));
+    });
     const secretPaths: string[] = [];
     const object = req.getObject()?.toJavaScript() ?? {};
     const inputs = scrub(object, "", secretPaths) as Record<string, unknown>;
@@ -213,6 +219,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
       ignoreChanges: req.getIgnorechangesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       secretPaths,
+      propertyDependencies,
     };
     records.push(record);
     options.onRegister?.(record, { inputs: reveal(object) as Record<string, unknown>, secretPaths: [...secretPaths] });

@@ -1,0 +1,68 @@
+// `npm run synth -- --stack <name> --policy`, as CI runs it: the violations printed with the
+// resource and the policy, exit 3 on a mandatory violation, the pack config's levels honoured.
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { parseDocument } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "..");
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+const run = promisify(execFile);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function synth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", "synth.ts"), "--quiet", "--out", path.join(tmp, "out"), ...args], { cwd: ROOT, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Pulumi.production.yaml with 7 days of metrics: one mandatory violation for sure. */
+const shortRetention = path.join(tmp, "Pulumi.production-short.yaml");
+const advisoryConfig = path.join(tmp, "advisory.json");
+
+beforeAll(() => {
+  const doc = parseDocument(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8"));
+  doc.setIn(["config", "enrichment:monitoring", "retentionDays"], 7);
+  fs.writeFileSync(shortRetention, doc.toString());
+  fs.writeFileSync(advisoryConfig, JSON.stringify({ all: "advisory" }));
+});
+
+const PROMETHEUS_URN = "urn:pulumi:production::enrichment::enrichment:platform:ServiceContainer$docker:index/container:Container::prometheus";
+
+describe("synth --policy", () => {
+  it("prints a mandatory violation with its policy, resource name and URN, and exits 3", async () => {
+    const result = await synth(["--stack", "production", "--config", shortRetention, "--policy"]);
+    expect(result.stdout).toContain(`- [mandatory]  capacity-metrics-retention  (prometheus: ${PROMETHEUS_URN})`);
+    expect(result.stdout).toMatch(/metrics are kept 7d/);
+    expect(result.stdout).toMatch(/production rules from stack config enrichment:environment/);
+    expect(result.code).toBe(3);
+  });
+
+  it("honours a --policy-pack-config file: all advisory exits 0 and says so", async () => {
+    const result = await synth(["--stack", "production", "--config", shortRetention, "--policy", "--policy-config", advisoryConfig]);
+    expect(result.stdout).toContain(`- [advisory]  capacity-metrics-retention  (prometheus: ${PROMETHEUS_URN})`);
+    expect(result.stdout).not.toMatch(/\[mandatory\]/);
+    expect(result.code).toBe(0);
+  });
+
+  it("staging's violations are advisory: exit 0", async () => {
+    const result = await synth(["--stack", "staging", "--policy"]);
+    expect(result.stdout).toMatch(/Policies: enrichment-checklist \(\d+ policies, staging rules/);
+    expect(result.stdout).not.toMatch(/\[mandatory\]/);
+    expect(result.code).toBe(0);
+  });
+
+  it("refuses --policy-config without --policy (usage, exit 2)", async () => {
+    const result = await synth(["--stack", "staging", "--policy-config", advisoryConfig]);
+    expect(result.stderr).toMatch(/--policy-config needs --policy/);
+    expect(result.code).toBe(2);
+  });
+});
