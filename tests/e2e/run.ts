@@ -6,6 +6,7 @@
 //   npm run e2e -- --real-images the shipped staging stack's pinned images, `gpus` as it configures
 //   npm run e2e -- --keep        leave the stack running after the checks (no drift/destroy steps)
 //   npm run e2e -- --reuse-images  the images of the last build.sh run (.e2e/images.json), no build
+//   npm run e2e -- --overrides f.json  stack values merged last (e.g. one locally built image to try)
 //
 // The engine is the fallback runner (tests/e2e/runner): the Pulumi provider plugins cannot be
 // built from published Go modules here (docs/e2e.md says which module and why).
@@ -38,7 +39,7 @@ const DRIFT = { container: "nsqadmin", collection: "cost_records", index: "times
 const HAND_INDEX = { collection: "review_queue", name: "e2e_by_hand_1", keys: { e2e_by_hand: 1 } };
 const SCALE = 'workers={"replicas":2}';
 
-const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, "reuse-images": { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
+const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, "reuse-images": { type: "boolean", default: false }, overrides: { type: "string" }, keep: { type: "boolean", default: false } } });
 
 const docker = new Docker();
 const report: E2EReport = emptyReport("runner");
@@ -138,13 +139,15 @@ function realImageOverrides(): Record<string, unknown> {
   };
 }
 
+function mergeDeep(a: unknown, b: unknown): unknown {
+  return a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)
+    ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, k in (b as object) ? mergeDeep((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]) : (a as Record<string, unknown>)[k]]))
+    : b;
+}
+
 function settingsFor(overrides: Record<string, unknown>) {
   const file = readStackFile(DEFAULT_CONFIG);
   const merged: Record<string, unknown> = { ...file.raw.values };
-  const mergeDeep = (a: unknown, b: unknown): unknown =>
-    a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)
-      ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, k in (b as object) ? mergeDeep((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]) : (a as Record<string, unknown>)[k]]))
-      : b;
   for (const [k, v] of Object.entries(overrides)) merged[k] = mergeDeep(merged[k], v);
   return SettingsSchema.parse(Object.fromEntries(Object.entries(merged).filter(([k]) => !(k in SECRET_KEYS))));
 }
@@ -285,7 +288,8 @@ async function main(): Promise<number> {
     const support = fs.existsSync(SUPPORT_JSON) ? (JSON.parse(fs.readFileSync(SUPPORT_JSON, "utf8")) as Record<string, string>) : {};
     sinkImage = support.sink ?? support["support.sink"] ?? "";
     if (!sinkImage) return { ok: false, detail: `${path.relative(REPO, SUPPORT_JSON)} names no sink image (key "support.sink"): run bash tests/e2e/images/build.sh` };
-    const overrides = flags["real-images"] ? realImageOverrides() : nestOverrides(images);
+    let overrides = flags["real-images"] ? realImageOverrides() : nestOverrides(images);
+    if (flags.overrides) overrides = mergeDeep(overrides, JSON.parse(fs.readFileSync(flags.overrides, "utf8"))) as Record<string, unknown>;
     fs.writeFileSync(OVERRIDES, `${JSON.stringify(overrides, null, 2)}\n`);
     return { ok: true, detail: `${Object.keys(images).length} images${flags["real-images"] ? " (real images from Pulumi.staging.yaml; the sink from images.json)" : ""}: ${Object.entries(images).map(([k, v]) => `${k}=${v.split("@")[0]}`).join(", ")}` };
   });
