@@ -20,7 +20,7 @@ async function command(script: string, args: string[]): Promise<{ code: number; 
   }
 }
 
-const COMMANDS = ["promote", "rollback", "drift-report", "bench"];
+const COMMANDS = ["synth", "promote", "rollback", "drift-report", "bench", "docs", "restore"];
 
 describe.each(COMMANDS)("npm run %s", (script) => {
   it("--help exits 0 and prints the shared exit codes", async () => {

@@ -38,12 +38,12 @@ beforeAll(() => {
 const PROMETHEUS_URN = "urn:pulumi:production::enrichment::enrichment:platform:ServiceContainer$docker:index/container:Container::prometheus";
 
 describe("synth --policy", () => {
-  it("prints a mandatory violation with its policy, resource name and URN, and exits 3", async () => {
+  it("prints a mandatory violation with its policy, resource name and URN, and exits 1 (the answer is no)", async () => {
     const result = await synth(["--stack", "production", "--config", shortRetention, "--policy"]);
     expect(result.stdout).toContain(`- [mandatory]  capacity-metrics-retention  (prometheus: ${PROMETHEUS_URN})`);
     expect(result.stdout).toMatch(/metrics are kept 7d/);
     expect(result.stdout).toMatch(/production rules from stack config enrichment:environment/);
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(1);
   });
 
   it("honours a --policy-pack-config file: all advisory exits 0 and says so", async () => {
@@ -60,9 +60,9 @@ describe("synth --policy", () => {
     expect(result.code).toBe(0);
   });
 
-  it("refuses --policy-config without --policy (usage, exit 2)", async () => {
+  it("refuses --policy-config without --policy (usage, exit 3)", async () => {
     const result = await synth(["--stack", "staging", "--policy-config", advisoryConfig]);
     expect(result.stderr).toMatch(/--policy-config needs --policy/);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(3);
   });
 });

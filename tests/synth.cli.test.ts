@@ -40,6 +40,12 @@ describe("npm run synth -- --stack staging", () => {
     expect(count).toBe(resources.length);
   });
 
+  it("prints a table per service after the tree", () => {
+    expect(result.stdout).toContain("Services of stack staging:");
+    expect(result.stdout).toMatch(/^container +image +published +memory MB +CPUs +volumes +health wait s +user$/m);
+    expect(result.stdout).toMatch(/^staging-mongodb +mongo:7\.0\.14 +127\.0\.0\.1:27018->27017 /m);
+  });
+
   it("resources.json keeps its contract: these keys, registration order, parents before children", () => {
     expect(resources.length).toBeGreaterThan(30);
     const seen = new Set<string>();
@@ -106,14 +112,14 @@ describe("--config and errors", () => {
     fs.writeFileSync(file, text);
     const out = path.join(tmp, "out-broken");
     const result = await synth(["--stack", "broken", "--config", file, "--out", out]);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(3);
     expect(result.stderr).toContain("enrichment:workers.replicas: expected an integer >= 1, got 0");
     expect(fs.existsSync(out)).toBe(false);
   });
 
   it("a missing stack file is an error, not an empty synth", async () => {
     const result = await synth(["--stack", "nosuchstack", "--out", path.join(tmp, "none")]);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(3);
     expect(result.stderr).toContain("no such stack file");
   });
 });
