@@ -101,7 +101,7 @@ func mongoshMain(args []string) int {
 	defer client.Disconnect(ctx)
 
 	sh := &shell{vm: goja.New(), client: client}
-	sh.install(dbName)
+	sh.install(&conn{client: client, uri: uri}, dbName)
 
 	scripts := []struct{ name, src string }{}
 	for _, e := range evals {
@@ -142,9 +142,27 @@ type shell struct {
 	client *mongo.Client
 }
 
-func (sh *shell) install(dbName string) {
+// conn is one connection of the script: the shell's own (`db`), or one made with `new Mongo(uri)`.
+// db.auth replaces its client by one that logs in.
+type conn struct {
+	client *mongo.Client
+	uri    string
+}
+
+func (sh *shell) install(c *conn, dbName string) {
 	vm := sh.vm
-	vm.Set("db", sh.database(dbName))
+	vm.Set("db", sh.database(c, dbName))
+	// new Mongo(uri).getDB(name), as the program's healthcheck connects.
+	vm.Set("Mongo", func(call goja.ConstructorCall) *goja.Object {
+		uri := call.Argument(0).String()
+		client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(uri).SetServerSelectionTimeout(5*time.Second))
+		if err != nil {
+			panic(vm.NewGoError(fmt.Errorf("MongoNetworkError: %v", err)))
+		}
+		mc := &conn{client: client, uri: uri}
+		call.This.Set("getDB", func(name string) *goja.Object { return sh.database(mc, name) })
+		return nil
+	})
 	vm.Set("quit", func(call goja.FunctionCall) goja.Value {
 		code := 0
 		if len(call.Arguments) > 0 {
@@ -190,17 +208,31 @@ func (sh *shell) printValue(v goja.Value) {
 	fmt.Println(string(out))
 }
 
-func (sh *shell) database(name string) *goja.Object {
+func (sh *shell) database(c *conn, name string) *goja.Object {
 	vm := sh.vm
 	db := vm.NewObject()
 	run := func(cmd goja.Value) goja.Value {
-		return sh.runCommand(name, toBSON(cmd))
+		return sh.runCommand(c, name, toBSON(cmd))
 	}
 	db.Set("getName", func() string { return name })
 	db.Set("toString", func() string { return name })
-	db.Set("getSiblingDB", func(other string) *goja.Object { return sh.database(other) })
+	db.Set("getSiblingDB", func(other string) *goja.Object { return sh.database(c, other) })
 	db.Set("runCommand", run)
-	db.Set("adminCommand", func(cmd goja.Value) goja.Value { return sh.runCommand("admin", toBSON(cmd)) })
+	db.Set("adminCommand", func(cmd goja.Value) goja.Value { return sh.runCommand(c, "admin", toBSON(cmd)) })
+	// auth(user, password): logs the connection in against this database; throws on failure.
+	db.Set("auth", func(user, password string) goja.Value {
+		client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(c.uri).SetServerSelectionTimeout(5*time.Second).
+			SetAuth(options.Credential{Username: user, Password: password, AuthSource: name}))
+		if err == nil {
+			_, err = sh.command(&conn{client: client}, name, bson.D{{Key: "connectionStatus", Value: 1}})
+		}
+		if err != nil {
+			panic(vm.NewGoError(fmt.Errorf("MongoServerError: Authentication failed: %v", err)))
+		}
+		c.client.Disconnect(context.Background())
+		c.client = client
+		return vm.ToValue(map[string]any{"ok": 1})
+	})
 	db.Set("createUser", func(user goja.Value) goja.Value {
 		doc, ok := toBSON(user).(bson.D)
 		if !ok {
@@ -214,18 +246,18 @@ func (sh *shell) database(name string) *goja.Object {
 				cmd = append(cmd, e)
 			}
 		}
-		return sh.userCommand(name, cmd)
+		return sh.userCommand(c, name, cmd)
 	})
 	db.Set("updateUser", func(user string, update goja.Value) goja.Value {
 		doc, ok := toBSON(update).(bson.D)
 		if !ok {
 			panic(vm.NewTypeError("updateUser expects a document"))
 		}
-		return sh.userCommand(name, append(bson.D{{Key: "updateUser", Value: user}}, doc...))
+		return sh.userCommand(c, name, append(bson.D{{Key: "updateUser", Value: user}}, doc...))
 	})
 	// getUser: the user's document from usersInfo, or null, as in mongosh.
 	db.Set("getUser", func(user string) goja.Value {
-		res, err := sh.command(name, bson.D{{Key: "usersInfo", Value: user}})
+		res, err := sh.command(c, name, bson.D{{Key: "usersInfo", Value: user}})
 		if err != nil {
 			panic(vm.NewGoError(fmt.Errorf("MongoServerError: %v", err)))
 		}
@@ -240,8 +272,8 @@ func (sh *shell) database(name string) *goja.Object {
 // userCommand runs createUser or updateUser. FerretDB 1.x stores users but implements no roles:
 // it accepts only `roles: []`. Then the stand-in says so on stderr and sends the command without
 // them (tests/e2e/images/README.md: roles are not proven).
-func (sh *shell) userCommand(dbName string, cmd bson.D) goja.Value {
-	res, err := sh.command(dbName, cmd)
+func (sh *shell) userCommand(c *conn, dbName string, cmd bson.D) goja.Value {
+	res, err := sh.command(c, dbName, cmd)
 	if err != nil && isRolesUnimplemented(err) {
 		var requested any
 		for i := range cmd {
@@ -251,7 +283,7 @@ func (sh *shell) userCommand(dbName string, cmd bson.D) goja.Value {
 		}
 		raw, _ := json.Marshal(fromBSON(requested))
 		fmt.Fprintf(os.Stderr, "mongosh (e2e stand-in): the server implements no roles; %s %v in %s without roles %s\n", cmd[0].Key, cmd[0].Value, dbName, raw)
-		res, err = sh.command(dbName, cmd)
+		res, err = sh.command(c, dbName, cmd)
 	}
 	if err != nil {
 		panic(sh.vm.NewGoError(fmt.Errorf("MongoServerError: %v", err)))
@@ -264,16 +296,16 @@ func isRolesUnimplemented(err error) bool {
 	return strings.Contains(s, "roles") && (strings.Contains(s, "not implemented") || strings.Contains(s, "unimplemented"))
 }
 
-func (sh *shell) command(dbName string, cmd any) (bson.M, error) {
+func (sh *shell) command(c *conn, dbName string, cmd any) (bson.M, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var res bson.M
-	err := sh.client.Database(dbName).RunCommand(ctx, cmd).Decode(&res)
+	err := c.client.Database(dbName).RunCommand(ctx, cmd).Decode(&res)
 	return res, err
 }
 
-func (sh *shell) runCommand(dbName string, cmd any) goja.Value {
-	res, err := sh.command(dbName, cmd)
+func (sh *shell) runCommand(c *conn, dbName string, cmd any) goja.Value {
+	res, err := sh.command(c, dbName, cmd)
 	if err != nil {
 		panic(sh.vm.NewGoError(fmt.Errorf("MongoServerError: %v", err)))
 	}

@@ -75,16 +75,22 @@ if [ "$originalArgOne" = 'mongod' ]; then
   if [ -n "$shouldPerformInitdb" ]; then
     echo "docker-entrypoint: empty /data/db: running the init as $(id -u):$(id -g)"
     rootAuthDatabase='admin'
+    # The real temporary mongod listens on 127.0.0.1:27017 without --auth, so the program's
+    # healthcheck (authorization must be enforced) fails against it. FerretDB needs authentication
+    # on to create users, so its temporary server listens on another loopback port instead: the
+    # healthcheck finds nothing on 27017 and fails as well, until the final server starts.
+    initPort=27099
     (
       if [ "$MONGO_INITDB_ROOT_USERNAME" ]; then
         # FerretDB has no localhost exception: its setup options create the first user.
         export FERRETDB_SETUP_DATABASE="$rootAuthDatabase" FERRETDB_SETUP_USERNAME="$MONGO_INITDB_ROOT_USERNAME" FERRETDB_SETUP_PASSWORD="$MONGO_INITDB_ROOT_PASSWORD"
-        exec mongod --bind_ip 127.0.0.1 --port 27017 --auth
+        # getCmdLineOpts reports the real temporary server's options (no --auth).
+        E2E_MONGOD_ARGV="--bind_ip 127.0.0.1 --port 27017" exec mongod --bind_ip 127.0.0.1 --port "$initPort" --auth
       fi
-      exec mongod --bind_ip 127.0.0.1 --port 27017
+      E2E_MONGOD_ARGV="--bind_ip 127.0.0.1 --port 27017" exec mongod --bind_ip 127.0.0.1 --port "$initPort"
     ) &
     tempPid=$!
-    mongo=(mongosh --host 127.0.0.1 --port 27017 --quiet)
+    mongo=(mongosh --host 127.0.0.1 --port "$initPort" --quiet)
     for i in $(seq 30 -1 0); do
       if "${mongo[@]}" 'admin' --eval 'quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)' >/dev/null 2>&1; then break; fi
       if ! kill -0 "$tempPid" 2>/dev/null || [ "$i" = 0 ]; then
