@@ -1,8 +1,9 @@
 // Runs e2e checks against the stack the runner left running, outside `npm run e2e`:
 //   tsx tests/e2e/checks/support/run-one.ts [<check name> ...]     (no name: every check)
-// It rebuilds the context from what the runner keeps: the e2e stack file with .e2e/images.json
-// merged over it, .e2e/state.json (CA certificate, generated passwords) and the runner's secrets
-// file under the e2e cache. It never starts, changes or stops the stack.
+// It rebuilds the context from what the runner keeps: the e2e stack file with the runner's
+// .e2e/overrides.json (or .e2e/images.json) merged over it, .e2e/state.json (CA certificate,
+// generated passwords) and the runner's secrets file under the e2e cache. It never starts,
+// changes or stops the stack.
 import Docker from "dockerode";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -27,15 +28,20 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
-/** The e2e stack's settings: its stack file's `enrichment:` values with .e2e/images.json over them. */
-export function e2eSettings(configFile = DEFAULT_CONFIG, imagesFile = path.join(REPO, ".e2e/images.json")): Settings {
+/**
+ * The e2e stack's settings: its stack file's `enrichment:` values with what the runner merged over
+ * them: .e2e/overrides.json (nested, what the running stack got), else .e2e/images.json (flat; a
+ * rebuild may have changed it since the stack went up).
+ */
+export function e2eSettings(configFile = DEFAULT_CONFIG, imagesFile = path.join(REPO, ".e2e/images.json"), overridesFile = path.join(REPO, ".e2e/overrides.json")): Settings {
   const doc = YAML.parse(fs.readFileSync(configFile, "utf8")) as { config: Record<string, unknown> };
   let plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(doc.config)) {
     const name = key.replace(/^enrichment:/, "");
     if (!(name in SECRET_KEYS)) plain[name] = value;
   }
-  if (fs.existsSync(imagesFile)) plain = deepMerge(plain, nestOverrides(JSON.parse(fs.readFileSync(imagesFile, "utf8")) as Record<string, unknown>));
+  if (fs.existsSync(overridesFile)) plain = deepMerge(plain, JSON.parse(fs.readFileSync(overridesFile, "utf8")) as Record<string, unknown>);
+  else if (fs.existsSync(imagesFile)) plain = deepMerge(plain, nestOverrides(JSON.parse(fs.readFileSync(imagesFile, "utf8")) as Record<string, unknown>));
   return SettingsSchema.parse(plain);
 }
 
