@@ -69,10 +69,10 @@ export function resolveUser(spec: string, passwd: string, group: string): Runtim
 }
 
 /** What is wrong with a secret file's owner and mode for this runtime user (empty when right). */
-export function ownershipProblems(path: string, file: { uid: number; gid: number; mode: number }, user: RuntimeUser): string[] {
+export function ownershipProblems(path: string, file: { uid: number; gid: number; mode: number }, user: RuntimeUser, source?: string): string[] {
   const mode = `0${(file.mode & 0o777).toString(8)}`;
   const problems: string[] = [];
-  if (file.uid !== user.uid) problems.push(`${path} is owned by uid ${file.uid} (mode ${mode}), expected the runtime user ${user.uid}`);
+  if (file.uid !== user.uid) problems.push(`${path} is owned by uid ${file.uid} (mode ${mode}), expected the runtime user ${user.uid}${source ? ` (${source})` : ""}`);
   if ((file.mode & 0o400) === 0) problems.push(`${path} mode ${mode}: its owner cannot read it`);
   if ((file.mode & 0o007) !== 0) problems.push(`${path} mode ${mode}: every user may use it (expected 0400)`);
   // Group bits only for the runtime user's own group, and never root's group for a non-root user.
@@ -114,7 +114,8 @@ async function runtimeUser(ctx: E2EContext, container: StackContainer, image: Do
   if (key) return { user: IMAGES[key].user.value, source: `catalog/images.ts ${key}` };
   const spec = image?.Config?.User ?? "";
   const numeric = numericUser(spec);
-  if (numeric) return { user: numeric, source: `image USER ${spec || "(none: root)"}` };
+  // No catalog entry matched the image's digest: the image's own USER is all there is to go by.
+  if (numeric) return { user: numeric, source: `no catalog/images.ts entry or release image has this image's digest; image USER ${spec || "(none: root)"}` };
   const passwd = (await readArchive(ctx.docker, container.name, "/etc/passwd"))?.[0]?.content.toString() ?? "";
   const group = (await readArchive(ctx.docker, container.name, "/etc/group"))?.[0]?.content.toString() ?? "";
   const resolved = resolveUser(spec, passwd, group);
@@ -161,7 +162,7 @@ export async function checkSecretFiles(ctx: E2EContext) {
       continue;
     }
     for (const [path, file] of files) {
-      const issues = ownershipProblems(path, file, user);
+      const issues = ownershipProblems(path, file, user, source);
       const asOwner = await exec(ctx.docker, container.name, ["cat", path], { user: `${user.uid}:${user.gid}`, discardStdout: true, timeoutMs: 15_000 });
       if (asOwner.exitCode !== 0) {
         issues.push(`${path}: \`cat\` as ${user.uid}:${user.gid} (${source}) ${asOwner.error ? `could not run: ${asOwner.error}` : `exited ${asOwner.exitCode}: ${asOwner.stderr.trim().slice(0, 200)}`}`);
