@@ -454,11 +454,12 @@ async function teardown(started: number, startedDockerd: number | undefined, ctx
     const refused = result.report.errors.filter((e) => /marked for protection/.test(e.message)).map((e) => nameOf(e.urn));
     const protectedVolumes = Object.values(before.state.resources).filter((r) => r.protect).map((r) => `volume ${String(r.inputs.name)}`);
     const unexpected = left.filter((l) => !protectedVolumes.includes(l));
+    const lost = protectedVolumes.filter((v) => !left.includes(v));
     const otherErrors = result.report.errors.filter((e) => !/marked for protection/.test(e.message));
-    const ok = refused.length === protectedVolumes.length && protectedVolumes.length > 0 && unexpected.length === 0 && otherErrors.length === 0;
+    const ok = refused.length === protectedVolumes.length && protectedVolumes.length > 0 && lost.length === 0 && unexpected.length === 0 && otherErrors.length === 0;
     return {
       ok,
-      detail: `refused (protected): ${refused.join(", ") || "none"}; left on the host: ${left.join(", ") || "nothing"}${unexpected.length ? `; NOT expected: ${unexpected.join(", ")}` : ""}${otherErrors.length ? `; errors: ${describeErrors({ ...result.report, errors: otherErrors })}` : ""}`,
+      detail: `refused (protected): ${refused.join(", ") || "none"}; left on the host: ${left.join(", ") || "nothing"}${unexpected.length ? `; NOT expected: ${unexpected.join(", ")}` : ""}${lost.length ? `; protected but GONE: ${lost.join(", ")}` : ""}${otherErrors.length ? `; errors: ${describeErrors({ ...result.report, errors: otherErrors })}` : ""}`,
     };
   });
 
