@@ -90,8 +90,8 @@ export const IMAGES: Record<ImageKey, ImageFacts> = {
     },
     health: {
       value:
-        "mongosh authenticates as the monitoring user (password file) and requires the final server's options (authorization enabled, bindIpAll): " +
-        "the entrypoint's temporary init mongod runs without --auth and with --bind_ip 127.0.0.1",
+        "mongosh connects through the service's own name (the container's non-loopback address) and requires authorization to be enforced: " +
+        "the entrypoint's temporary init mongod listens only on 127.0.0.1 and runs without --auth, and the final one starts only after the init scripts succeeded",
       source: "7.0/docker-entrypoint.sh: `_mongod_hack_ensure_no_arg --auth`, `_mongod_hack_ensure_arg_val --bind_ip 127.0.0.1`, `_mongod_hack_ensure_no_arg --bind_ip_all` for the init start",
     },
   },

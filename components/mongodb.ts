@@ -41,22 +41,24 @@ export const MONITOR_USER = "monitor";
 export const HEALTH_SCRIPT_PATH = "/etc/enrichment/mongodb-health.js";
 
 /**
- * The healthcheck (mongosh, no shell needed). The mongo entrypoint initialises an empty volume
- * with a temporary mongod that runs without --auth and bound to 127.0.0.1 only (catalog/images.ts),
- * and a bare ping answers from it. Healthy here means the final server: authorization enabled,
- * bound to all interfaces, and the monitoring user, created last by the init script, can log in.
+ * The healthcheck (mongosh, no shell needed), run as `mongosh --host <service>`: the service's own
+ * name resolves to the container's private-network address. The mongo entrypoint initialises an
+ * empty volume with a temporary mongod bound to 127.0.0.1 only and without --auth
+ * (catalog/images.ts), and a bare ping on 127.0.0.1 answers from it. This check cannot: it
+ * connects through the non-loopback address (the init mongod does not listen there) and requires
+ * authorization to be enforced (an unauthenticated listDatabases refused). The final server starts
+ * only once the init scripts (the users) succeeded, so healthy means the users exist.
  */
-export function healthScript(port: number = PORTS.mongodb): string {
+export function healthScript(): string {
   return [
     "// Exit 0 only for the final mongod (see components/mongodb.ts healthScript).",
-    'const fs = require("fs");',
-    `const password = fs.readFileSync("${SECRETS_DIR}/mongodb-monitor-password", "utf8").trim();`,
-    `const admin = new Mongo("mongodb://127.0.0.1:${port}/?directConnection=true&serverSelectionTimeoutMS=3000").getDB("admin");`,
-    `admin.auth(${JSON.stringify(MONITOR_USER)}, password);`,
-    "const options = admin.adminCommand({ getCmdLineOpts: 1 });",
-    "const parsed = options.parsed || {};",
-    'const final = (parsed.security || {}).authorization === "enabled" && (parsed.net || {}).bindIpAll === true;',
-    "quit(options.ok === 1 && final && admin.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1);",
+    "let enforced = false;",
+    "try {",
+    "  db.adminCommand({ listDatabases: 1 });",
+    "} catch (error) {",
+    "  enforced = /requires authentication|Unauthorized/.test(String((error && error.message) || error));",
+    "}",
+    "quit(enforced && db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1);",
     "",
   ].join("\n");
 }
@@ -154,7 +156,8 @@ export class MongoDatabase extends pulumi.ComponentResource {
           ...(args.backupUsers ? [{ path: BACKUP_USERS_INIT_PATH, content: backupUsersInitScript(args.database, args.backupUsers) }] : []),
         ],
         healthcheck: {
-          test: ["CMD", "mongosh", "--nodb", "--quiet", "--norc", HEALTH_SCRIPT_PATH],
+          // The service name, not 127.0.0.1: the entrypoint's init mongod listens only on loopback.
+          test: ["CMD", "mongosh", "--quiet", "--norc", "--host", "mongodb", "--port", String(PORTS.mongodb), HEALTH_SCRIPT_PATH],
           intervalSeconds: 10,
           timeoutSeconds: 10,
           retries: 6,

@@ -91,16 +91,15 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
     expect(volume.retainOnDelete).toBe(stack === "production");
   });
 
-  it("MongoDB's healthcheck passes only on the final server (auth on, all interfaces) for the monitoring user", () => {
+  it("MongoDB's healthcheck passes only on the final server: through its non-loopback name, auth enforced", () => {
     const mongodb = graph().byName(CONTAINER, "mongodb");
     const test = (mongodb.inputs.healthcheck as { tests: string[] }).tests;
-    expect(test).toEqual(["CMD", "mongosh", "--nodb", "--quiet", "--norc", "/etc/enrichment/mongodb-health.js"]);
+    // The service's name (its hostname and alias), never 127.0.0.1, where the init mongod listens.
+    expect(test).toEqual(["CMD", "mongosh", "--quiet", "--norc", "--host", "mongodb", "--port", "27017", "/etc/enrichment/mongodb-health.js"]);
+    expect(mongodb.inputs.hostname).toBe("mongodb");
     const uploads = mongodb.inputs.uploads as { file: string; content: string }[];
     const script = uploads.find((u) => u.file === "/etc/enrichment/mongodb-health.js")!.content;
-    // The entrypoint's temporary init mongod has neither option (catalog/images.ts).
-    expect(script).toContain('authorization === "enabled"');
-    expect(script).toContain("bindIpAll === true");
-    expect(script).toContain('admin.auth("monitor", password)');
+    expect(script).toContain("listDatabases");
     expect(mongodb.inputs.command).toEqual(["--auth", "--bind_ip_all"]);
   });
 

@@ -1,0 +1,126 @@
+// MongoDB's healthcheck as the program declares it, on a real Docker engine with the e2e image of
+// mongo (tests/e2e/images/mongodb: the docker-library entrypoint's sequence, FerretDB as the
+// server, the mongosh stand-in): while the entrypoint's temporary init server runs (held by an
+// extra, slow init script) the check fails; once the final server runs, it passes; a server
+// started without --auth, answering on the service's address, never passes. Secret files delivered 0400 999:999 as the provider does.
+// Throwaway names fx-mg*.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Graph, ResourceRecord, synthesize } from "../synth";
+
+const IMAGE = process.env.E2E_MONGODB_IMAGE ?? "127.0.0.1:5000/mongodb:7.0.14-ferretdb1.24.2";
+const P = `fx-mg-${process.pid}`;
+const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] }).trim();
+const quiet = (args: string[]) => {
+  try {
+    return docker(args);
+  } catch {
+    return undefined;
+  }
+};
+const reason =
+  quiet(["version", "--format", "{{.Server.Version}}"]) === undefined
+    ? "no Docker engine answers: start one with tests/e2e/dockerd.sh"
+    : quiet(["image", "inspect", IMAGE]) === undefined
+      ? `the e2e image ${IMAGE} is not built: run tests/e2e/images/build.sh`
+      : undefined;
+const skip = reason ? ` [skipped: ${reason}]` : "";
+if (skip) console.warn(`mongodb.engine:${skip}`);
+
+let mongodb: ResourceRecord;
+const started: string[] = [];
+type Upload = { file: string; content: string; owner?: string; group?: string; permissions?: string };
+
+function tar(files: { file: string; content: string }[], owner: string, group: string, mode: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fx-mg-"));
+  for (const { file, content } of files) {
+    fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content);
+  }
+  const out = `${dir}.tar`;
+  // One header per file, as the provider writes it (no directory entries).
+  execFileSync("tar", ["--numeric-owner", `--owner=${owner}`, `--group=${group}`, `--mode=${mode}`, "-C", dir, "-cf", out, ...files.map((f) => f.file.slice(1))]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+/** The container as declared (env, command, uploads, hostname), plus `extraInit`; not started. */
+function create(name: string, options: { extraInit?: string; auth?: boolean; initScripts?: boolean }): void {
+  const envs = (mongodb.inputs.envs as string[]).filter((e) => options.auth !== false || !e.startsWith("MONGO_INITDB_ROOT"));
+  const command = (mongodb.inputs.command as string[]).filter((arg) => options.auth !== false || arg !== "--auth");
+  docker(["create", "--name", name, "--hostname", String(mongodb.inputs.hostname), ...envs.flatMap((e) => ["-e", e]), IMAGE, ...command]);
+  started.push(name);
+  const uploads = mongodb.inputs.uploads as Upload[];
+  const secrets = uploads.filter((u) => u.permissions === "0400").map((u) => ({ file: u.file, content: `pw-${path.basename(u.file)}` }));
+  const plain = uploads.filter((u) => u.permissions !== "0400" && (options.initScripts !== false || !u.file.startsWith("/docker-entrypoint-initdb.d/")));
+  if (options.extraInit) plain.push({ file: "/docker-entrypoint-initdb.d/99-slow.js", content: options.extraInit });
+  const owner = uploads.find((u) => u.permissions === "0400")!;
+  for (const archive of [tar(secrets, owner.owner!, owner.group!, "0400"), tar(plain, "0", "0", "0644")]) {
+    execFileSync("sh", ["-c", `docker cp - ${name}:/ < '${archive}'`]);
+    fs.rmSync(archive, { force: true });
+  }
+}
+
+/** Both streams of the container's log. */
+const logs = (name: string) => execFileSync("sh", ["-c", `docker logs ${name} 2>&1`], { encoding: "utf8", timeout: 30_000 });
+
+const healthy = (name: string) => {
+  const test = (mongodb.inputs.healthcheck as { tests: string[] }).tests;
+  expect(test[0]).toBe("CMD");
+  return quiet(["exec", name, ...test.slice(1)]) !== undefined;
+};
+
+beforeAll(async () => {
+  if (reason) return;
+  mongodb = new Graph((await synthesize({ stack: "staging" })).records).byName("docker:index/container:Container", "mongodb");
+}, 120_000);
+
+afterAll(() => {
+  if (reason) return;
+  for (const name of started) quiet(["rm", "-f", "-v", name]);
+});
+
+describe.skipIf(!!reason)(`MongoDB's healthcheck on a real engine${skip}`, () => {
+  it("fails while the entrypoint's init server runs, passes once the final server runs", async () => {
+    const name = `${P}-init`;
+    // Holds the init phase (the temporary server bound to 127.0.0.1) for 20 seconds.
+    create(name, { extraInit: "const until = Date.now() + 20000; while (Date.now() < until) {}\n" });
+    docker(["start", name]);
+    let sawInit = false;
+    for (let i = 0; i < 30 && !sawInit; i++) {
+      // The init phase, by the entrypoint's own log. (The stand-in's init server listens on another
+      // loopback port, the real one on 127.0.0.1:27017 without --auth; the check refuses both.)
+      const log = logs(name);
+      if (log.includes("99-slow.js") && !log.includes("init process complete")) {
+        expect(healthy(name), "healthy during init").toBe(false);
+        sawInit = true;
+      } else await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(sawInit, `never caught the init phase:\n${logs(name)}`).toBe(true);
+    let ok = false;
+    for (let i = 0; i < 90 && !ok; i++) {
+      ok = healthy(name);
+      if (!ok) await new Promise((r) => setTimeout(r, 1_000));
+    }
+    expect(ok, logs(name)).toBe(true);
+    expect(logs(name)).toContain("init process complete");
+  }, 180_000);
+
+  it("never passes on a server started without --auth", async () => {
+    const name = `${P}-noauth`;
+    // No root user and no init scripts: the entrypoint starts mongod at once, without --auth.
+    create(name, { auth: false, initScripts: false });
+    docker(["start", name]);
+    // It answers (ping through the service name works) but does not enforce authorization.
+    let answers = false;
+    for (let i = 0; i < 60 && !answers; i++) {
+      answers = quiet(["exec", name, "mongosh", "--quiet", "--norc", "--host", "mongodb", "--eval", "quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)"]) !== undefined;
+      if (!answers) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(answers, logs(name)).toBe(true);
+    expect(healthy(name)).toBe(false);
+  }, 90_000);
+});
