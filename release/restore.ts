@@ -74,16 +74,19 @@ export function dockerBackupExec(container: string, dockerHost: string): BackupE
   };
 }
 
+/** A release version as archive names carry it (lib.sh release_label). */
+export const releaseLabel = (version: string) => version.replace(/[^A-Za-z0-9._]/g, "_").slice(0, 64);
+
 /** The newest archive named for a release (the snapshot taken just before it was deployed). */
 export function snapshotFor(archives: string[], version: string): string | undefined {
-  const label = version.replace(/[^A-Za-z0-9._]/g, "_").slice(0, 64);
+  const label = releaseLabel(version);
   return archives.filter((name) => new RegExp(`^pre-release-${label.replace(/[.]/g, "\\.")}-\\d{8}T\\d{6}Z\\.archive\\.gz$`).test(name)).sort().pop();
 }
 
 /** What `npm run rollback` prints about the snapshot taken before the release it rolls back. */
 export function rollbackSnapshotHint(stack: string, fromVersion: string): string {
   return [
-    `Data: the backup service took a verified snapshot before ${fromVersion} was deployed (pre-release-${fromVersion}-<time>.archive.gz).`,
+    `Data: the backup service took a verified snapshot before ${fromVersion} was deployed (pre-release-${releaseLabel(fromVersion)}-<time>.archive.gz).`,
     `If ${fromVersion} changed data that the older release cannot read, restore it after the rollback:`,
     `  npm run restore -- --stack ${stack} --before-release ${fromVersion}           # scratch restore and comparison`,
     `  npm run restore -- --stack ${stack} --before-release ${fromVersion} --apply   # then replace the live database`,

@@ -23,7 +23,7 @@ const evaluations: Record<string, Evaluation> = {};
 /** The committed stack file's values (release version, database name). */
 const valuesOf = (stack: string) => readStackFile(path.resolve(__dirname, "..", `Pulumi.${stack}.yaml`)).raw.values as Record<string, any>;
 beforeAll(async () => {
-  const [staging, production, withS3, otherWorkers, otherImage, nextRelease, disabled] = await Promise.all([
+  const [staging, production, withS3, otherWorkers, otherImage, nextRelease, disabled, canary] = await Promise.all([
     synthesize({ stack: "staging" }),
     synthesize({ stack: "production" }),
     synthesize({ stack: "staging", overrides: { backup: { s3: S3 } }, secrets: S3_SECRETS }),
@@ -31,8 +31,12 @@ beforeAll(async () => {
     synthesize({ stack: "staging", overrides: { images: { grafana: "grafana/grafana:11.3.2" } } }),
     synthesize({ stack: "staging", overrides: { release: { version: "9.9.9" } } }),
     synthesize({ stack: "staging", overrides: { backup: { enabled: false } } }),
+    synthesize({
+      stack: "staging",
+      overrides: { canary: { release: { version: "9.9.9-rc1", images: { "enrichment-worker": `registry.example.org/enrichment/enrichment-worker:9.9.9@sha256:${"c".repeat(64)}` } }, workers: 1 } },
+    }),
   ]);
-  Object.assign(evaluations, { staging, production, withS3, otherWorkers, otherImage, nextRelease, disabled });
+  Object.assign(evaluations, { staging, production, withS3, otherWorkers, otherImage, nextRelease, disabled, canary });
 }, 240_000);
 
 describe.each(["staging", "production"])("%s backups", (stack) => {
@@ -112,6 +116,18 @@ describe("the pre-release snapshot runs only when the release changes", () => {
     expect(after.triggers).not.toEqual(before.triggers);
     expect((after.triggers as string[])[0]).toBe("9.9.9");
     expect(after.create).toMatch(/snapshot\.sh 9\.9\.9$/);
+  });
+
+  it("a canary (new code on the same database) is a change too, with its own snapshot name; its workers wait for it", () => {
+    const after = snapshotOf("canary");
+    expect(after.triggers).not.toEqual(snapshotOf("staging").triggers);
+    expect(after.triggers as string[]).toContain("canary:9.9.9-rc1");
+    expect(after.create).toBe(`docker exec staging-${BACKUP_SERVICE} ${BACKUP_PATHS.bin}/snapshot.sh ${valuesOf("staging").release.version}+canary-9.9.9-rc1`);
+    const g = new Graph(evaluations.canary!.records);
+    const snapshot = g.byName(COMMAND, "pre-release-snapshot");
+    const candidate = g.ofType(CONTAINER).find((c) => labelOf(c, "release") === "9.9.9-rc1");
+    expect(candidate, "a container runs the candidate").toBeDefined();
+    expect(g.transitiveDependencies(candidate!.urn).has(snapshot.urn)).toBe(true);
   });
 
   it("backup.enabled false: no backup resources, nothing waits", () => {

@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseDaily, parseWeekly } from "../config/backup";
+import { releaseLabel } from "../release/restore";
 
 const SCRIPTS = path.resolve(__dirname, "..", "components", "backup", "scripts");
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -155,6 +156,8 @@ describe.skipIf(SHELLS.length === 0).each(SHELLS.map((shell) => [shell.join(" ")
       }
       expect(lib("archive_epoch notes.txt").status).not.toBe(0);
       expect(lib(`archive_name pre-release ${T0} "2026.12/rc 1"`).stdout).toBe(`pre-release-2026.12_rc_1-${stamp(T0)}.archive.gz`);
+      // The restore CLI finds snapshots by the same label.
+      expect(releaseLabel("2026.12/rc 1")).toBe("2026.12_rc_1");
     });
 
     it("the scheduler catches up a missed run once, then waits for the next slot", () => {

@@ -69,8 +69,9 @@ export interface MongoBackupArgs {
   /** URI of the restore user (a Pulumi secret); without it `restore --apply` refuses. */
   restoreUri?: pulumi.Input<string>;
   offsite?: OffsiteStorage;
-  /** The release whose change takes a snapshot (version and images). */
+  /** The release whose change takes a snapshot (version and images), and the canary's candidate if any. */
   release: { version: string; images: Record<string, string> };
+  canary?: { version: string; images: Record<string, string> };
   /** What the backup container waits for (a healthy MongoDB). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -253,12 +254,20 @@ export class MongoBackup extends pulumi.ComponentResource {
       // Replaced (so run again) only when the release's version or images change; an unchanged
       // release takes no snapshot. It fails, and stops `pulumi up` before any release container
       // is replaced, when the dump or its verification fails. Deleting it keeps the archive.
+      // A canary runs new code against the same database: its candidate is part of the trigger.
+      const images = (release: { images: Record<string, string> }, prefix = "") =>
+        Object.entries(release.images).sort(([a], [b]) => a.localeCompare(b)).map(([service, image]) => `${prefix}${service}=${image}`);
+      const label = args.canary ? `${args.release.version}+canary-${args.canary.version}` : args.release.version;
       this.snapshot = new command.local.Command(
         "pre-release-snapshot",
         {
-          create: dockerExec(this.containerName, [`${BACKUP_PATHS.bin}/snapshot.sh`, args.release.version]),
+          create: dockerExec(this.containerName, [`${BACKUP_PATHS.bin}/snapshot.sh`, label]),
           environment: dockerEnvironment(context.dockerHost),
-          triggers: [args.release.version, ...Object.entries(args.release.images).sort(([a], [b]) => a.localeCompare(b)).map(([s, i]) => `${s}=${i}`)],
+          triggers: [
+            args.release.version,
+            ...images(args.release),
+            ...(args.canary ? [`canary:${args.canary.version}`, ...images(args.canary, "canary:")] : []),
+          ],
         },
         { parent: this, dependsOn: [this.server], customTimeouts: { create: `${settings.snapshotTimeoutMinutes}m` } },
       );

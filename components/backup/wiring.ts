@@ -66,6 +66,7 @@ export function createBackup(config: StackConfig, deps: BackupDeps, opts: pulumi
       restoreUri: managed ? managedUri(backup.restoreUser, deps.credentials!.restorePassword) : secrets.mongodbRestoreUri,
       offsite,
       release: { version: settings.release.version, images: settings.release.images },
+      canary: settings.canary ? { version: settings.canary.release.version, images: settings.canary.release.images } : undefined,
       dependsOn: deps.mongodb.server ? [deps.mongodb.server] : [],
     },
     opts,
