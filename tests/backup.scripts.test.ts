@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseDaily, parseWeekly } from "../config/backup";
 import { releaseLabel } from "../release/restore";
 
@@ -53,9 +53,29 @@ const T0 = Date.UTC(2026, 11, 1, 2, 30, 0) / 1000; // 2026-12-01 02:30:00 UTC, a
 const stamp = (epoch: number) => new Date(epoch * 1000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 const dailyName = (epoch: number) => `daily-${stamp(epoch)}.archive.gz`;
 
+/**
+ * Under busybox the scripts see only busybox's applets (plus the fakes and rclone), as in the
+ * rclone image and the e2e images: no GNU tool can sneak in. Under dash they see the host's
+ * coreutils, as in the mongo image (Ubuntu).
+ */
+function toolPath(shell: string[]): string {
+  if (shell[0] !== "busybox") return process.env.PATH ?? "/usr/bin:/bin";
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-busybox-"));
+  const busybox = spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim();
+  for (const applet of spawnSync(busybox, ["--list"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean)) {
+    fs.symlinkSync(busybox, path.join(dir, applet));
+  }
+  if (HAS_RCLONE) fs.symlinkSync(spawnSync("sh", ["-c", "command -v rclone"], { encoding: "utf8" }).stdout.trim(), path.join(dir, "rclone"));
+  return dir;
+}
+
 describe.skipIf(SHELLS.length === 0).each(SHELLS.map((shell) => [shell.join(" "), shell]))("backup scripts under %s", (_label, shell) => {
   let dir: string;
   let env: Record<string, string>;
+  const tools = toolPath(shell);
+  afterAll(() => {
+    if (shell[0] === "busybox") fs.rmSync(tools, { recursive: true, force: true });
+  });
   const archives = () => path.join(dir, "archives");
   const metricsFile = (service = "mongodb-backup") => path.join(dir, "metrics", `${service}.prom`);
 
@@ -89,7 +109,7 @@ describe.skipIf(SHELLS.length === 0).each(SHELLS.map((shell) => [shell.join(" ")
     fs.writeFileSync(path.join(bin, "mongorestore"), FAKE_MONGORESTORE, { mode: 0o755 });
     fs.writeFileSync(path.join(dir, "backup.yaml"), 'uri: "mongodb://backup:x@mongodb:27017/?authSource=admin"\n');
     env = {
-      PATH: `${bin}:${process.env.PATH}`,
+      PATH: `${bin}:${tools}`,
       BACKUP_DIR: archives(),
       BACKUP_METRICS_DIR: path.join(dir, "metrics"),
       BACKUP_DATABASE: "enrichment",
