@@ -60,6 +60,7 @@ const COMPUTED: Record<string, string[]> = {
 };
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
+const SKIPPED = "skipped: an earlier step failed";
 
 interface Pending {
   record: ResourceRecord;
@@ -222,10 +223,10 @@ export class RunnerEngine implements pulumi.runtime.Mocks {
       const { id, outputs } = await this.step(resource, record);
       return { id, state: this.answer(resource, outputs) };
     } catch (error) {
-      const skipped = this.failed;
       this.failed = true;
       const logs = error instanceof StepError ? error.logs : undefined;
-      if (!skipped) this.errors.push({ urn, message: (error as Error).message, logs });
+      // Every step that failed on its own (steps in flight still finish); not the ones skipped.
+      if ((error as Error).message !== SKIPPED) this.errors.push({ urn, message: (error as Error).message, logs });
       throw error;
     } finally {
       this.active--;
@@ -261,7 +262,7 @@ export class RunnerEngine implements pulumi.runtime.Mocks {
       if (!this.preview) this.store.put({ ...resource, outputs: {} });
       return { id: undefined, outputs: {} };
     }
-    if (this.failed && !this.preview) throw new Error("skipped: an earlier step failed");
+    if (this.failed && !this.preview) throw new Error(SKIPPED);
 
     let inputs = resource.inputs;
     if (resource.type === DYNAMIC) {
