@@ -84,6 +84,7 @@ check "the app user from the init script logs in" docker exec "$P-mongo" mongosh
 check "a wrong password is refused" bash -c "! docker exec $P-mongo mongosh --quiet 'mongodb://enrichment:wrong@127.0.0.1:27017/enrichment?authSource=enrichment' --eval 'db.runCommand({ listCollections: 1 })'"
 check "no credentials: listCollections is refused" bash -c "! docker exec $P-mongo mongosh --quiet --eval 'db.getSiblingDB(\"enrichment\").runCommand({ listCollections: 1 })'"
 check "a TTL index is created and listed with expireAfterSeconds" bash -c "docker exec $P-mongo mongosh --quiet '$app' --eval 'db.runCommand({ createIndexes: \"review_queue\", indexes: [{ key: { completed_at: 1 }, name: \"completed_at_1\", expireAfterSeconds: 2592000 }] }); printjson(db.runCommand({ listIndexes: \"review_queue\" }).cursor.firstBatch)' | grep -q '\"expireAfterSeconds\": 2592000'"
+check "connectionStatus with showPrivileges grants the app user listIndexes and createIndex (the reconciler's preflight)" bash -c "docker exec $P-mongo mongosh --quiet '$app' --eval 'const p = db.runCommand({ connectionStatus: 1, showPrivileges: true }).authInfo.authenticatedUserPrivileges || []; quit(p.some((x) => x.actions.includes(\"listIndexes\") && x.actions.includes(\"createIndex\")) ? 0 : 1)'"
 check "mongodump and mongorestore run" docker exec "$P-mongo" sh -c 'mongodump --version && mongorestore --version'
 check "no wget in the image (mongo's ubuntu base has none)" bash -c "! docker exec $P-mongo sh -c 'wget -q -O /dev/null http://127.0.0.1:27017/'"
 
