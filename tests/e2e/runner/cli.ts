@@ -57,6 +57,13 @@ function setValue(overrides: Record<string, unknown>, assignment: string): void 
   overrides[key] = value;
 }
 
+export function mergeDeep(a: unknown, b: unknown): unknown {
+  if (!a || !b || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) || Array.isArray(b)) return b;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b)) out[k] = mergeDeep(out[k], v);
+  return out;
+}
+
 /** images.json keys are `images.<name>` / `release.images.<service>`: nest them as stack values. */
 export function nestOverrides(flat: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -101,7 +108,7 @@ async function main(): Promise<number> {
   const engine = new RunnerEngine({ operation: operation === "destroy" ? "up" : operation, refresh: values.refresh!, docker, store, stack: E2E_STACK, project: PROJECT, log });
 
   let overrides: Record<string, unknown> = {};
-  for (const file of values.overrides ?? []) overrides = { ...overrides, ...nestOverrides(JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) };
+  for (const file of values.overrides ?? []) overrides = mergeDeep(overrides, nestOverrides(JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>)) as Record<string, unknown>;
   for (const assignment of values.set ?? []) setValue(overrides, assignment);
 
   if (values.refresh) await engine.refresh();
