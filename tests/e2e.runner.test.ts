@@ -72,6 +72,12 @@ describe("the container diff", () => {
     expect(diffResource(CONTAINER, state, state, news).changes).toBe(false);
   });
 
+  it("a default the program leaves out (uploads[].executable) is no diff against a state that lacks it too", () => {
+    const withUploads = { ...state, uploads: [{ file: "/run/secrets/a", content: "x", permissions: "0400" }] };
+    expect(diffResource(CONTAINER, withUploads, withUploads, withUploads).changes).toBe(false);
+    expect(diffResource(CONTAINER, withUploads, withUploads, { ...withUploads, uploads: [{ file: "/run/secrets/a", content: "y", permissions: "0400" }] }).replaceReasons).toEqual(["uploads"]);
+  });
+
   it("an env change replaces; a memory change updates in place; ignoreChanges hides a property", () => {
     expect(diffResource(CONTAINER, state, state, { ...state, envs: ["A=1", "B=3"] }).replaceReasons).toEqual(["envs"]);
     const memory = diffResource(CONTAINER, state, state, { ...state, memory: 512 });

@@ -140,7 +140,8 @@ export function diffResource(type: string, olds: Props, oldInputs: Props, news: 
       if (!(Array.isArray(next) && next.length === 0) && !(isObject(next) && Object.keys(next).length === 0)) kind = "add";
     } else {
       const a = withDefaults(next, defaults);
-      const b = project(a, olds[key], undefined);
+      // The state holds the provider's defaults too (Terraform stores them): apply them to both sides.
+      const b = project(a, withDefaults(olds[key], defaults), undefined);
       const equal = hasUnknown(a)
         ? false
         : isSet && Array.isArray(a) && Array.isArray(b)
@@ -149,6 +150,15 @@ export function diffResource(type: string, olds: Props, oldInputs: Props, news: 
       if (!equal) kind = "update";
     }
     if (!kind) continue;
+    if (process.env.E2E_DEBUG_DIFF && Array.isArray(next) && Array.isArray(olds[key])) {
+      // Which set elements differ, by their `file`/`name`/`label` only: never a value (uploads hold secrets).
+      const id = (x: unknown) => (isObject(x) ? String(x.file ?? x.name ?? x.label ?? x.containerPath ?? "?") : "?");
+      const oldSet = new Set((olds[key] as unknown[]).map(canonical));
+      const newSet = new Set((next as unknown[]).map(canonical));
+      const added = (next as unknown[]).filter((x) => !oldSet.has(canonical(x))).map(id);
+      const removed = (olds[key] as unknown[]).filter((x) => !newSet.has(canonical(x))).map(id);
+      process.stderr.write(`diff ${type} ${key}: new-only ${added.join(", ")}; old-only ${removed.join(", ")}\n`);
+    }
     const replace = forces(key);
     diffReasons.push(key);
     if (replace) replaceReasons.push(key);
