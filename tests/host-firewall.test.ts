@@ -44,6 +44,7 @@ let outside: ChildProcess | undefined;
 let hostPort = 0;
 let outsidePort = 0;
 let hostAddress = "";
+let www = "";
 const gateways: Record<string, string> = {};
 
 const run = (args: string[]) =>
@@ -116,7 +117,7 @@ beforeAll(async () => {
   sh("ip", ["netns", "exec", NETNS, "ip", "link", "set", `${PREFIX}-n`, "up"]);
   sh("ip", ["netns", "exec", NETNS, "ip", "route", "add", "default", "via", OUTSIDE.host]);
   outsidePort = await freePort();
-  const www = fs.mkdtempSync(path.join(os.tmpdir(), "fx-fwt-www-"));
+  www = fs.mkdtempSync(path.join(os.tmpdir(), "fx-fwt-www-"));
   fs.writeFileSync(path.join(www, "index.html"), "outside");
   outside = spawn("ip", ["netns", "exec", NETNS, "busybox", "httpd", "-f", "-p", `${OUTSIDE.peer}:${outsidePort}`, "-h", www], { stdio: "ignore" });
   await new Promise((r) => setTimeout(r, 500));
@@ -128,6 +129,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
   cleanup();
   quiet("docker", ["rmi", IMAGE]);
+  if (www) fs.rmSync(www, { recursive: true, force: true });
 }, 60_000);
 
 describe.skipIf(!!reason)(`host firewall on a real dockerd${skip}`, () => {
