@@ -193,8 +193,10 @@ export const IMAGES: Record<ImageKey, ImageFacts> = {
   },
   mongodbExporter: {
     key: "mongodbExporter",
-    reference: "bitnami/mongodb-exporter:0.47.1-debian-12-r2",
-    role: "MongoDB exporter (percona mongodb_exporter, packaged with a shell)",
+    // bitnami/containers#83267: from 2025-08-28 Bitnami's versioned tags live only in
+    // docker.io/bitnamilegacy (no further updates); docker.io/bitnami keeps only `latest`.
+    reference: "bitnamilegacy/mongodb-exporter:0.47.1-debian-12-r2",
+    role: "MongoDB exporter (percona mongodb_exporter, packaged with a shell; bitnamilegacy gets no updates)",
     user: {
       value: { uid: 1001, gid: 0 },
       source: "bitnami/containers bitnami/mongodb-exporter/0/debian-12/Dockerfile @04296e73 (0.47.1, IMAGE_REVISION 2): `USER 1001` (no passwd entry: primary group 0)",
