@@ -78,7 +78,8 @@ export const STATEFUL_SERVICES: readonly { service: string; dataPath: string }[]
   { service: "prometheus", dataPath: "/prometheus" },
   { service: "alertmanager", dataPath: "/alertmanager" },
   { service: "grafana", dataPath: "/var/lib/grafana" },
-  { service: BACKUP_SERVICE, dataPath: BACKUP_PATHS.archives },
+  // The dump container mounts the archive volume at the mongo image's VOLUME /data/db.
+  { service: BACKUP_SERVICE, dataPath: BACKUP_PATHS.dumpArchives },
 ];
 
 /** The one service allowed to publish on a non-loopback address, and its nginx config upload. */
