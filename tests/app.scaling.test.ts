@@ -107,6 +107,7 @@ describe("the canary split matches the config", () => {
     const diff = compare(runs.two, runs.twoCanary);
     expect(names(diff.created)).toEqual(["enrichment-worker-canary-image"]);
     expect(diff.deleted).toEqual([]);
-    expect(names(outsideThePlane(diff.changed))).toEqual(["enrichment-worker-1", "entity-agent", "entity-agent-image"]);
+    // And the pre-release snapshot (components/backup): a candidate about to run is a release change.
+    expect(names(outsideThePlane(diff.changed))).toEqual(["enrichment-worker-1", "entity-agent", "entity-agent-image", "pre-release-snapshot"]);
   });
 });
