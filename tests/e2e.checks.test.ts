@@ -369,6 +369,14 @@ describe("secret-files", () => {
     expect(imageKeyOf([`127.0.0.1:5000/mongodb@sha256:${hex("a")}`, "other@sha256:" + hex("c")], images)).toBe("mongodb");
     expect(imageKeyOf([`127.0.0.1:5000/review-api@sha256:${hex("d")}`], images)).toBeUndefined();
     expect(imageKeyOf([], images)).toBeUndefined();
+    // One image for two keys (mongo runs mongod and the backups): the container's label decides among them.
+    const shared = { ...images, backup: images.mongodb };
+    const mongo = [`127.0.0.1:5000/mongodb@sha256:${hex("a")}`];
+    expect(imageKeyOf(mongo, shared, "backup")).toBe("backup");
+    expect(imageKeyOf(mongo, shared, "mongodb")).toBe("mongodb");
+    expect(imageKeyOf(mongo, shared, "grafana")).toEqual({ ambiguous: ["mongodb", "backup"] });
+    expect(imageKeyOf(mongo, shared)).toEqual({ ambiguous: ["mongodb", "backup"] });
+    expect(imageKeyOf([`127.0.0.1:5000/grafana@sha256:${hex("b")}`], images, "mongodb")).toBe("grafana");
     expect(IMAGES.mongodb.user.value).toEqual({ uid: 999, gid: 999 });
   });
 

@@ -16,13 +16,23 @@ export const STRANGER = { uid: 54321, gid: 54321 };
 /** `sha256:<hex>` of a reference pinned by digest, else undefined. */
 export const digestOf = (ref: string) => /@(sha256:[0-9a-f]{64})$/.exec(ref)?.[1];
 
-/** The `images.<key>` whose digest is one of the image's repo digests. */
-export function imageKeyOf(repoDigests: string[], images: Partial<Record<ImageKey, string>>): ImageKey | undefined {
+/** The label the program puts on a container to say which `images.<key>` it runs. */
+export const IMAGE_KEY_LABEL = "org.enrichment.image-key";
+
+/**
+ * The `images.<key>` a container runs: the keys whose digest is one of the image's repo digests.
+ * One image can serve two keys with different users (mongo for mongod, as 999, and for the
+ * backups, as root): then the container's image-key label decides, but only among those keys.
+ */
+export function imageKeyOf(repoDigests: string[], images: Partial<Record<ImageKey, string>>, labelled?: string): ImageKey | { ambiguous: ImageKey[] } | undefined {
   const digests = new Set(repoDigests.map((d) => d.slice(d.indexOf("@") + 1)));
-  return IMAGE_KEYS.find((key) => {
+  const candidates = IMAGE_KEYS.filter((key) => {
     const digest = images[key] && digestOf(images[key]!);
     return digest !== undefined && digests.has(digest);
   });
+  if (candidates.length <= 1) return candidates[0];
+  const chosen = candidates.find((key) => key === labelled);
+  return chosen ?? { ambiguous: candidates };
 }
 
 /** Paths of secret files a container's environment names (`X_FILE=/path`, Grafana's `X__FILE`). */
@@ -110,7 +120,10 @@ async function runtimeUser(ctx: E2EContext, container: StackContainer, image: Do
   const settings = ctx.settings as typeof ctx.settings & { appRuntimeUser?: RuntimeUser };
   const own = platformServiceOf(repoDigests, [settings.release.images, settings.canary?.release.images ?? {}]);
   if (own && settings.appRuntimeUser) return { user: settings.appRuntimeUser, source: `appRuntimeUser (release image of ${own})` };
-  const key = imageKeyOf(repoDigests, settings.images as Partial<Record<ImageKey, string>>);
+  const key = imageKeyOf(repoDigests, settings.images as Partial<Record<ImageKey, string>>, container.info.Config.Labels?.[IMAGE_KEY_LABEL]);
+  if (typeof key === "object") {
+    return { source: `its image is images.${key.ambiguous.join(" and images.")} (one digest), and its ${IMAGE_KEY_LABEL} label names neither` };
+  }
   if (key) return { user: IMAGES[key].user.value, source: `catalog/images.ts ${key}` };
   const spec = image?.Config?.User ?? "";
   const numeric = numericUser(spec);
