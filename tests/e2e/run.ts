@@ -7,6 +7,8 @@
 //   npm run e2e -- --keep        leave the stack running after the checks (no drift/destroy steps)
 //   npm run e2e -- --reuse-images  the images of the last build.sh run (.e2e/images.json), no build
 //   npm run e2e -- --overrides f.json  stack values merged last (e.g. one locally built image to try)
+//   npm run e2e -- --reuse-images --from-checks  on a stack left by --keep: from the sink and checks on
+//   npm run e2e -- --reuse-images --from-drift   on a stack left by --keep (scaled to 2): drift and destroy
 //
 // The engine is the fallback runner (tests/e2e/runner): the Pulumi provider plugins cannot be
 // built from published Go modules here (docs/e2e.md says which module and why).
@@ -39,7 +41,7 @@ const DRIFT = { container: "nsqadmin", collection: "cost_records", index: "times
 const HAND_INDEX = { collection: "review_queue", name: "e2e_by_hand_1", keys: { e2e_by_hand: 1 } };
 const SCALE = 'workers={"replicas":2}';
 
-const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, "reuse-images": { type: "boolean", default: false }, overrides: { type: "string" }, keep: { type: "boolean", default: false } } });
+const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, "reuse-images": { type: "boolean", default: false }, "from-checks": { type: "boolean", default: false }, "from-drift": { type: "boolean", default: false }, overrides: { type: "string" }, keep: { type: "boolean", default: false } } });
 
 const docker = new Docker();
 const report: E2EReport = emptyReport("runner");
@@ -297,7 +299,7 @@ async function main(): Promise<number> {
   const overrides = JSON.parse(fs.readFileSync(OVERRIDES, "utf8")) as Record<string, unknown>;
 
   // A state left by an interrupted run would make the first preview lie: start from nothing.
-  if (fs.existsSync(DEFAULT_STATE)) {
+  if (fs.existsSync(DEFAULT_STATE) && !flags["from-checks"] && !flags["from-drift"]) {
     await step("leftover stack", async () => {
       const result = await runner("cleanup", ["destroy"], { quiet: true });
       await removeLeftovers(true);
@@ -305,6 +307,12 @@ async function main(): Promise<number> {
     });
   }
 
+  if (!flags["from-checks"] && !flags["from-drift"]) await firstDeploy();
+  if (failed) return teardown(started, startedDockerd);
+  return scenario(started, startedDockerd, overrides, sinkImage);
+}
+
+async function firstDeploy(): Promise<void> {
   await step("preview", async () => {
     const result = await runner("preview-1", ["preview", "--json"], { quiet: true });
     fs.writeFileSync(path.join(E2E_DIR, "preview-1.json"), result.stdout);
@@ -329,9 +337,20 @@ async function main(): Promise<number> {
     if (unhealthy.length) return { ok: false, detail: `not healthy after up: ${unhealthy.join("\n")}` };
     return { ok: true, detail: `${result.report.steps.filter((s) => s.op === "create").length} resources created in ${result.report.seconds.toFixed(0)} s; ${report.containers.length} containers healthy` };
   });
-  if (failed) return teardown(started, startedDockerd);
+}
 
+async function scenario(started: number, startedDockerd: number | undefined, overrides: Record<string, unknown>, sinkImage: string): Promise<number> {
   const ctx = buildContext(overrides);
+  if (!flags["from-drift"]) await checksAndScale(ctx, sinkImage);
+  if (flags.keep) {
+    log("\n--keep: the stack stays up; run `npx tsx tests/e2e/runner/cli.ts destroy` (then remove the protected volumes) to remove it.");
+    return finish(started, startedDockerd);
+  }
+  await drift(ctx);
+  return teardown(started, startedDockerd, ctx);
+}
+
+async function checksAndScale(ctx: E2EContext, sinkImage: string): Promise<void> {
   await step("sink", async () => {
     await startSink(sinkImage, `${PREFIX}-egress`);
     return { ok: true, detail: `${SINK.container} on ${PREFIX}-egress, published on 127.0.0.1:${SINK.hostPort}` };
@@ -386,11 +405,9 @@ async function main(): Promise<number> {
     return { ok: worker?.State.Health?.Status === "healthy", detail: `${result.report.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`).join(", ")}; ${PREFIX}-enrichment-worker-2 ${worker?.State.Health?.Status ?? "missing"}` };
   });
 
-  if (flags.keep) {
-    log("\n--keep: the stack stays up; run `npx tsx tests/e2e/runner/cli.ts destroy` (then remove the protected volumes) to remove it.");
-    return finish(started, startedDockerd);
-  }
+}
 
+async function drift(ctx: E2EContext): Promise<void> {
   await step("drift", async () => {
     await deleteContainer(docker, `${PREFIX}-${DRIFT.container}`);
     await withMongo(rootUri(ctx), async (client) => {
@@ -408,8 +425,6 @@ async function main(): Promise<number> {
     if (ok) fs.writeFileSync(path.join(FIXTURES, "e2e-drift-container-and-index.json"), preview.stdout);
     return { ok, detail: `drift-report exited ${drift.code}, named ${named.join(" and ") || "neither"}:\n${drift.stdout.trim()}` };
   });
-
-  return teardown(started, startedDockerd, ctx);
 }
 
 /** Removes the stack's leftovers by hand: the sink, protected volumes, anything with the prefix. */
@@ -502,6 +517,17 @@ async function finish(started: number, startedDockerd: number | undefined): Prom
   for (const line of summaryLines(report)) log(line);
   return failed ? 1 : 0;
 }
+
+// A promise nothing can settle any more empties the event loop and Node would exit 0 in silence:
+// say where it stopped, and fail.
+process.on("beforeExit", () => {
+  const last = report.steps[report.steps.length - 1]?.name ?? "(none)";
+  process.stderr.write(`e2e: stopped after step "${last}" with work pending (a promise that never settled); failing\n`);
+  report.steps.push({ name: "run", ok: false, seconds: 0, detail: `stopped after step "${last}" with work pending` });
+  writeReport(path.join(E2E_DIR, "report.json"), report);
+  for (const line of summaryLines(report)) log(line);
+  process.exit(1);
+});
 
 main().then(
   (code) => process.exit(code),
