@@ -18,24 +18,27 @@ async function report(args: string[], stdin?: string) {
 }
 
 describe("drift-report", () => {
-  it("no drift: exit 0 and a one-line report", async () => {
-    const { code, out } = await report([fixture("no-drift.json")]);
+  // e2e-*.json: real output of the e2e (`npm run e2e`, docs/e2e.md): the runner's
+  // `preview --refresh --json --expect-no-changes` of the deployed e2e stack.
+  it("no drift (the e2e's second preview of the deployed stack): exit 0 and a one-line report", async () => {
+    const { code, out } = await report([fixture("e2e-no-drift.json")]);
     expect(code).toBe(0);
-    expect(out).toBe("No drift in stack production: 10 resources match the program.");
+    expect(out).toMatch(/^No drift in stack e2e: \d{3} resources match the program\.$/);
   });
 
-  it("drift on a container and on a MongoDB index: resources, properties and what to run", async () => {
-    const { code, out } = await report([fixture("drift-container-and-index.json")]);
+  it("drift made by hand on the e2e stack (a container removed, an index altered): both named, with what to run", async () => {
+    const { code, out } = await report([fixture("e2e-drift-container-and-index.json")]);
     expect(code).toBe(1);
-    expect(out).toContain("Drift in stack production: 2 resources differ from the program.");
-    expect(out).toMatch(/~\s+production-mcp-server \(docker:index\/container:Container\): update\n\s+memory \(update\), envs\[1\] \(update\)/);
-    // The dynamic provider reports reasons only (no detailedDiff), and a replacement is three steps.
-    expect(out).toMatch(/\+-\s+production-index-review_queue-completed_at \(pulumi-nodejs:dynamic:Resource\): replace\n\s+options \(update-replace\)/);
-    expect(out.match(/production-index-review_queue-completed_at/g)).toHaveLength(1);
-    expect(out).toContain("pulumi up --stack production --refresh");
-    expect(out).toContain("pulumi preview --stack production --refresh --diff");
+    expect(out).toContain("Drift in stack e2e: 2 resources differ from the program.");
+    // The container removed by hand is a create; nothing else about it is known.
+    expect(out).toMatch(/\+\s+nsqadmin \(docker:index\/container:Container\): create\n\s+missing: deleted outside Pulumi/);
+    // The dynamic provider reports reasons only (no detailedDiff): one resource per collection.
+    expect(out).toMatch(/~\s+mongodb-indexes-cost_records \(pulumi-nodejs:dynamic:Resource\): update\n\s+indexes \(update\)/);
+    expect(out.match(/mongodb-indexes-cost_records/g)).toHaveLength(1);
+    expect(out).toContain("pulumi preview --stack e2e --refresh --diff");
     // Unchanged resources are not listed.
-    expect(out).not.toContain("production-ollama");
+    expect(out).not.toContain("mongodb-indexes-review_queue");
+    expect(out).not.toContain("enrichment-worker-1");
   });
 
   it("ignores the Docker provider's spurious gpus diff (exit 0, but says so)", async () => {
@@ -50,13 +53,6 @@ describe("drift-report", () => {
     const { code, out } = await report([fixture("gpus-and-memory.json")]);
     expect(code).toBe(1);
     expect(out).toMatch(/production-ollama .*\n\s+memory \(update\)\n\s+ignored as known spurious: gpus/);
-  });
-
-  it("a container deleted by hand shows as a create", async () => {
-    const { code, out } = await report([fixture("container-deleted.json")]);
-    expect(code).toBe(1);
-    expect(out).toContain("production-enrichment-worker-0 (docker:index/container:Container): create");
-    expect(out).toContain("deleted outside Pulumi");
   });
 
   it("a preview that reported errors is not a clean result (exit 2)", async () => {
@@ -82,7 +78,7 @@ describe("drift-report", () => {
     ["text", "error: could not log in to the backend\n", "not JSON"],
     ["a JSON array", "[]", "not a pulumi preview"],
     ["steps without urns", JSON.stringify({ steps: [{ op: "same" }] }), "steps.0.urn"],
-    ["truncated JSON", fs.readFileSync(fixture("no-drift.json"), "utf8").slice(0, 500), "not JSON"],
+    ["truncated JSON", fs.readFileSync(fixture("e2e-no-drift.json"), "utf8").slice(0, 500), "not JSON"],
   ])("stdin that is not a preview (%s): exit 2", async (_what, input, message) => {
     const { code, err } = await report(["-"], input);
     expect(code).toBe(2);
@@ -92,12 +88,12 @@ describe("drift-report", () => {
   it("reads stdin, takes --stack, and appends a Markdown summary", async () => {
     const summary = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "drift-")), "summary.md");
     try {
-      const { code, out } = await report(["--stack", "prod-eu", "--summary", summary], fs.readFileSync(fixture("drift-container-and-index.json"), "utf8"));
+      const { code, out } = await report(["--stack", "prod-eu", "--summary", summary], fs.readFileSync(fixture("e2e-drift-container-and-index.json"), "utf8"));
       expect(code).toBe(1);
       expect(out).toContain("Drift in stack prod-eu");
       const markdown = fs.readFileSync(summary, "utf8");
       expect(markdown).toMatch(/^### Drift check prod-eu: DRIFT\n\n```\n/);
-      expect(markdown).toContain("production-mcp-server");
+      expect(markdown).toContain("nsqadmin");
     } finally {
       fs.rmSync(path.dirname(summary), { recursive: true, force: true });
     }
@@ -116,12 +112,12 @@ describe("drift-report", () => {
 
   it("runs as npm run drift-report would: file argument and stdin, real exit codes", async () => {
     const [fromFile, fromStdin, notPreview] = await Promise.all([
-      runScript("drift-report", [fixture("drift-container-and-index.json")]),
+      runScript("drift-report", [fixture("e2e-drift-container-and-index.json")]),
       runScript("drift-report", [], fs.readFileSync(fixture("spurious-gpus.json"), "utf8")),
       runScript("drift-report", [fixture("stack-export.json")]),
     ]);
     expect(fromFile.code, fromFile.stderr).toBe(1);
-    expect(fromFile.stdout).toContain("production-mcp-server");
+    expect(fromFile.stdout).toContain("mongodb-indexes-cost_records");
     expect(fromStdin.code, fromStdin.stderr).toBe(0);
     expect(notPreview.code).toBe(2);
   });
