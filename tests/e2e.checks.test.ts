@@ -25,7 +25,7 @@ import { imageKeyOf, numericUser, ownershipProblems, platformServiceOf, resolveU
 import { IMAGES } from "../catalog/images";
 import { durationMs } from "./e2e/checks/support/duration";
 import { isLoopback, toLoopback } from "./e2e/checks/support/http";
-import { poll, readArchive } from "./e2e/checks/support/docker";
+import { guarded, poll, readArchive } from "./e2e/checks/support/docker";
 import { AlertingSchema } from "../config/monitoring";
 import { renderMonitoringFiles, PROMETHEUS_PATHS } from "../monitoring/monitoring";
 import { renderAlertmanagerConfig } from "../monitoring/alertmanager";
@@ -609,5 +609,15 @@ describe("the list of checks", () => {
     expect(ALL_CHECKS.at(-1)!.name).toBe("edge");
     // Issue 9, 4.2, as nine checks (the container health of 4.1 included).
     expect(files).toEqual(["alert-delivery", "edge", "health", "indexes", "model-pulls", "nsq-topic", "ports", "prometheus-targets", "secret-files"]);
+  });
+});
+
+describe("guarded", () => {
+  it("turns an unexpected error into a failed result that names it", async () => {
+    const run = guarded(async () => {
+      throw new Error("(HTTP code 500) server error - no space left on device");
+    });
+    expect(await run({})).toEqual({ ok: false, detail: "the check stopped on an unexpected error: (HTTP code 500) server error - no space left on device" });
+    expect(await guarded(async () => ({ ok: true, detail: "fine" }))({})).toEqual({ ok: true, detail: "fine" });
   });
 });

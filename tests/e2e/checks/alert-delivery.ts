@@ -6,7 +6,7 @@ import type { E2ECheck, E2EContext } from "../context";
 import type { AlertingSettings } from "../../../config/monitoring";
 import { ALERTMANAGER_CONFIG_PATH } from "../../../monitoring/monitoring";
 import { ALERTMANAGER_SECRET_PATHS, requiredAlertmanagerSecrets } from "../../../monitoring/alertmanager";
-import { describeExec, exec, poll, readFileText, serviceContainer } from "./support/docker";
+import { describeExec, exec, poll, readFileText, serviceContainer, guarded } from "./support/docker";
 import { hostAddress, isLoopback, request } from "./support/http";
 import { durationMs } from "./support/duration";
 
@@ -191,4 +191,4 @@ async function alertmanagerLogTail(ctx: E2EContext, container: string): Promise<
   }
 }
 
-export const check: E2ECheck = { name: "alert-delivery", check: checkAlertDelivery };
+export const check: E2ECheck = { name: "alert-delivery", check: guarded(checkAlertDelivery) };

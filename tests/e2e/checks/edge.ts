@@ -8,7 +8,7 @@ import * as net from "node:net";
 import type { E2ECheck, E2EContext } from "../context";
 import { EDGE_ROUTES, EdgeRouteEntry } from "../../../components/edge";
 import { HttpAnswer, hostAddress, isLoopback, request } from "./support/http";
-import { sleep } from "./support/docker";
+import { sleep, guarded } from "./support/docker";
 
 /** The route serving a host name: the one named after its first label. */
 export function routeFor(dnsName: string, routes: readonly EdgeRouteEntry[] = EDGE_ROUTES): EdgeRouteEntry | undefined {
@@ -214,4 +214,4 @@ export async function checkEdge(ctx: E2EContext) {
   return { ok: true, detail: `HTTPS on ${address} verified with the stack's CA for ${served.map((s) => s.dnsName).join(", ")}; ${notes.join("; ")}` };
 }
 
-export const check: E2ECheck = { name: "edge", check: checkEdge };
+export const check: E2ECheck = { name: "edge", check: guarded(checkEdge) };

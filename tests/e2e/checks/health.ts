@@ -2,7 +2,7 @@
 // unless-stopped, and has memory and CPU limits.
 import type Docker from "dockerode";
 import type { E2ECheck, E2EContext } from "../context";
-import { stackContainers } from "./support/docker";
+import { stackContainers, guarded } from "./support/docker";
 
 /** What is wrong with one inspected container (empty when nothing). */
 export function healthProblems(name: string, info: Pick<Docker.ContainerInspectInfo, "State" | "HostConfig">): string[] {
@@ -35,4 +35,4 @@ export async function checkHealth(ctx: E2EContext) {
   return { ok: true, detail: `${containers.length} containers running and healthy, restart unless-stopped, with limits: ${containers.map((c) => `${c.name} ${limits(c.info)}`).join(", ")}` };
 }
 
-export const check: E2ECheck = { name: "health", check: checkHealth };
+export const check: E2ECheck = { name: "health", check: guarded(checkHealth) };

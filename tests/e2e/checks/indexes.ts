@@ -5,6 +5,7 @@
 import { MongoClient } from "mongodb";
 import type { E2ECheck, E2EContext } from "../context";
 import { INDEX_CATALOG, IndexDefinition } from "../../../components/mongoIndexes/catalog";
+import { guarded } from "./support/docker";
 
 /** The listIndexes fields this check compares. */
 export interface ServerIndex {
@@ -120,4 +121,4 @@ export function redact(uri: string): string {
   return uri.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
 }
 
-export const check: E2ECheck = { name: "indexes", check: checkIndexes };
+export const check: E2ECheck = { name: "indexes", check: guarded(checkIndexes) };

@@ -3,7 +3,7 @@
 // the model volume) on every pull; the file is read through the archive API, and `ollama list`
 // must show every tag.
 import type { E2ECheck, E2EContext } from "../context";
-import { describeExec, exec, readFileText, serviceContainer } from "./support/docker";
+import { describeExec, exec, readFileText, serviceContainer, guarded } from "./support/docker";
 
 /** `llama3.2` -> `llama3.2:latest`, as Ollama names a tag without a version. */
 export const normalizeTag = (tag: string) => (tag.includes(":") ? tag : `${tag}:latest`);
@@ -67,4 +67,4 @@ export async function checkModelPulls(ctx: E2EContext) {
   return { ok: true, detail: `each of the ${counts.size} models pulled exactly once and listed by \`ollama list\`: ${seen} (${logPath} in volume ${volumeMount?.Name ?? "?"})` };
 }
 
-export const check: E2ECheck = { name: "model-pulls", check: checkModelPulls };
+export const check: E2ECheck = { name: "model-pulls", check: guarded(checkModelPulls) };

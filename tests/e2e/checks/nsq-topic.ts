@@ -2,7 +2,7 @@
 // loopback port when nsqd publishes one, else from inside the container (busybox wget).
 import type { E2ECheck, E2EContext } from "../context";
 import { PORTS } from "../../../components/services";
-import { describeExec, exec, serviceContainer } from "./support/docker";
+import { describeExec, exec, serviceContainer, guarded } from "./support/docker";
 import { hostAddress, isLoopback, request } from "./support/http";
 
 /**
@@ -51,4 +51,4 @@ export async function checkNsqTopic(ctx: E2EContext) {
   return { ok: true, detail: `topic "${topic}" exists on ${nsqd.name} (${stats.via}; topics: ${topics.join(", ")})` };
 }
 
-export const check: E2ECheck = { name: "nsq-topic", check: checkNsqTopic };
+export const check: E2ECheck = { name: "nsq-topic", check: guarded(checkNsqTopic) };

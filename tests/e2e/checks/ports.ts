@@ -5,7 +5,7 @@
 import type { E2ECheck, E2EContext } from "../context";
 import type { Settings } from "../../../config/schema";
 import { LOOPBACK_ONLY_SERVICES } from "../../../components/services";
-import { stackContainers } from "./support/docker";
+import { stackContainers, guarded } from "./support/docker";
 
 export interface HostBinding {
   ip: string;
@@ -99,4 +99,4 @@ export async function checkPorts(ctx: E2EContext) {
   return { ok: true, detail: `${containers.length} containers inspected; host bindings exactly as configured: ${seen.join(", ") || "none"}` };
 }
 
-export const check: E2ECheck = { name: "ports", check: checkPorts };
+export const check: E2ECheck = { name: "ports", check: guarded(checkPorts) };

@@ -4,7 +4,7 @@
 import * as YAML from "yaml";
 import type { E2ECheck, E2EContext } from "../context";
 import { PROMETHEUS_PATHS } from "../../../monitoring/monitoring";
-import { describeExec, exec, poll, readFileText, serviceContainer } from "./support/docker";
+import { describeExec, exec, poll, readFileText, serviceContainer, guarded } from "./support/docker";
 import { hostAddress, isLoopback, request } from "./support/http";
 import { durationMs } from "./support/duration";
 
@@ -104,4 +104,4 @@ export async function checkPrometheusTargets(ctx: E2EContext) {
   return { ok: false, detail: `after ${waited}: ${parts.join("; ")}` };
 }
 
-export const check: E2ECheck = { name: "prometheus-targets", check: checkPrometheusTargets };
+export const check: E2ECheck = { name: "prometheus-targets", check: guarded(checkPrometheusTargets) };

@@ -7,7 +7,7 @@
 import type Docker from "dockerode";
 import type { E2ECheck, E2EContext } from "../context";
 import { IMAGE_KEYS, IMAGES, ImageKey, RuntimeUser } from "../../../catalog/images";
-import { exec, readArchive, stackContainers, StackContainer } from "./support/docker";
+import { exec, readArchive, stackContainers, StackContainer, guarded } from "./support/docker";
 
 export const SECRETS_DIR = "/run/secrets";
 /** A uid:gid no image uses: must not read any secret file. */
@@ -159,36 +159,41 @@ export async function checkSecretFiles(ctx: E2EContext) {
   const problems: string[] = [];
   const checked: string[] = [];
   for (const container of containers) {
-    if (!container.info.State.Running) {
-      problems.push(`${container.name}: not running, its secret files cannot be tested`);
-      continue;
-    }
-    // Secrets are files, never environment values (docker inspect shows every variable).
-    for (const leak of secretsInEnv(container.info.Config.Env ?? [], ctx.secrets)) problems.push(`${container.name}: ${leak} in its environment; deliver it as a file`);
-    const { files, missing } = await secretFiles(ctx, container);
-    for (const path of missing) problems.push(`${container.name}: ${path} is named by a *_FILE variable but is not in the container`);
-    if (files.size === 0) continue;
-    const image = await imageOf(ctx.docker, container);
-    const { user, source } = await runtimeUser(ctx, container, image);
-    if (!user) {
-      problems.push(`${container.name}: cannot tell its runtime user (${source})`);
-      continue;
-    }
-    for (const [path, file] of files) {
-      const issues = ownershipProblems(path, file, user, source);
-      const asOwner = await exec(ctx.docker, container.name, ["cat", path], { user: `${user.uid}:${user.gid}`, discardStdout: true, timeoutMs: 15_000 });
-      if (asOwner.exitCode !== 0) {
-        issues.push(`${path}: \`cat\` as ${user.uid}:${user.gid} (${source}) ${asOwner.error ? `could not run: ${asOwner.error}` : `exited ${asOwner.exitCode}: ${asOwner.stderr.trim().slice(0, 200)}`}`);
+    try {
+      if (!container.info.State.Running) {
+        problems.push(`${container.name}: not running, its secret files cannot be tested`);
+        continue;
       }
-      const stranger = STRANGER.uid === user.uid ? { uid: STRANGER.uid + 1, gid: STRANGER.gid + 1 } : STRANGER;
-      const asStranger = await exec(ctx.docker, container.name, ["cat", path], { user: `${stranger.uid}:${stranger.gid}`, discardStdout: true, timeoutMs: 15_000 });
-      if (asStranger.exitCode === 0) issues.push(`${path}: readable by uid ${stranger.uid}:${stranger.gid}, a user that is not the service's`);
-      // 126/127: the runtime could not start `cat` at all, which proves nothing about the file.
-      else if (asStranger.error || asStranger.exitCode === 126 || asStranger.exitCode === 127 || asStranger.exitCode === null) {
-        issues.push(`${path}: \`cat\` as ${stranger.uid}:${stranger.gid} could not run (${asStranger.error ?? `exit ${asStranger.exitCode}`})`);
+      // Secrets are files, never environment values (docker inspect shows every variable).
+      for (const leak of secretsInEnv(container.info.Config.Env ?? [], ctx.secrets)) problems.push(`${container.name}: ${leak} in its environment; deliver it as a file`);
+      const { files, missing } = await secretFiles(ctx, container);
+      for (const path of missing) problems.push(`${container.name}: ${path} is named by a *_FILE variable but is not in the container`);
+      if (files.size === 0) continue;
+      const image = await imageOf(ctx.docker, container);
+      const { user, source } = await runtimeUser(ctx, container, image);
+      if (!user) {
+        problems.push(`${container.name}: cannot tell its runtime user (${source})`);
+        continue;
       }
-      problems.push(...issues.map((issue) => `${container.name}: ${issue}`));
-      checked.push(`${container.name}:${path} ${file.uid}:${file.gid} 0${(file.mode & 0o777).toString(8)}`);
+      for (const [path, file] of files) {
+        const issues = ownershipProblems(path, file, user, source);
+        const asOwner = await exec(ctx.docker, container.name, ["cat", path], { user: `${user.uid}:${user.gid}`, discardStdout: true, timeoutMs: 15_000 });
+        if (asOwner.exitCode !== 0) {
+          issues.push(`${path}: \`cat\` as ${user.uid}:${user.gid} (${source}) ${asOwner.error ? `could not run: ${asOwner.error}` : `exited ${asOwner.exitCode}: ${asOwner.stderr.trim().slice(0, 200)}`}`);
+        }
+        const stranger = STRANGER.uid === user.uid ? { uid: STRANGER.uid + 1, gid: STRANGER.gid + 1 } : STRANGER;
+        const asStranger = await exec(ctx.docker, container.name, ["cat", path], { user: `${stranger.uid}:${stranger.gid}`, discardStdout: true, timeoutMs: 15_000 });
+        if (asStranger.exitCode === 0) issues.push(`${path}: readable by uid ${stranger.uid}:${stranger.gid}, a user that is not the service's`);
+        // 126/127: the runtime could not start `cat` at all, which proves nothing about the file.
+        else if (asStranger.error || asStranger.exitCode === 126 || asStranger.exitCode === 127 || asStranger.exitCode === null) {
+          issues.push(`${path}: \`cat\` as ${stranger.uid}:${stranger.gid} could not run (${asStranger.error ?? `exit ${asStranger.exitCode}`})`);
+        }
+        problems.push(...issues.map((issue) => `${container.name}: ${issue}`));
+        checked.push(`${container.name}:${path} ${file.uid}:${file.gid} 0${(file.mode & 0o777).toString(8)}`);
+      }
+    } catch (error) {
+      // A Docker API error on one container (e.g. a failed mount for the archive) fails the check, naming it.
+      problems.push(`${container.name}: the Docker API failed while its files were read: ${(error as Error).message.trim()}`);
     }
   }
   if (problems.length) return { ok: false, detail: `${problems.length} secret-file problem(s): ${problems.join("; ")}` };
@@ -196,4 +201,4 @@ export async function checkSecretFiles(ctx: E2EContext) {
   return { ok: true, detail: `no secret in any of the ${containers.length} containers' environments; ${checked.length} secret files owned by their service's user, unreadable by others: ${checked.join(", ")}` };
 }
 
-export const check: E2ECheck = { name: "secret-files", check: checkSecretFiles };
+export const check: E2ECheck = { name: "secret-files", check: guarded(checkSecretFiles) };

@@ -180,3 +180,17 @@ export async function poll<T>(
   }
   return { value, accepted: done(value), tries, elapsedMs: Date.now() - start };
 }
+
+/**
+ * A check that returns, never throws: an unexpected error (the Docker API refusing a call, a
+ * socket dying) becomes a failed result that says what broke, so the step's detail explains it.
+ */
+export function guarded<C>(run: (ctx: C) => Promise<{ ok: boolean; detail: string }>): (ctx: C) => Promise<{ ok: boolean; detail: string }> {
+  return async (ctx) => {
+    try {
+      return await run(ctx);
+    } catch (error) {
+      return { ok: false, detail: `the check stopped on an unexpected error: ${(error as Error).message?.trim() ?? String(error)}` };
+    }
+  };
+}
