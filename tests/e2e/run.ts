@@ -9,6 +9,7 @@
 //   npm run e2e -- --overrides f.json  stack values merged last (e.g. one locally built image to try)
 //   npm run e2e -- --reuse-images --from-checks  on a stack left by --keep: from the sink and checks on
 //   npm run e2e -- --reuse-images --from-drift   on a stack left by --keep (scaled to 2): drift and destroy
+//   npm run e2e -- --record-fixtures  also save the real previews as tests/fixtures/preview/e2e-*.json
 //
 // The engine is the fallback runner (tests/e2e/runner): the Pulumi provider plugins cannot be
 // built from published Go modules here (docs/e2e.md says which module and why).
@@ -41,7 +42,7 @@ const DRIFT = { container: "nsqadmin", collection: "cost_records", index: "times
 const HAND_INDEX = { collection: "review_queue", name: "e2e_by_hand_1", keys: { e2e_by_hand: 1 } };
 const SCALE = 'workers={"replicas":2}';
 
-const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, "reuse-images": { type: "boolean", default: false }, "from-checks": { type: "boolean", default: false }, "from-drift": { type: "boolean", default: false }, overrides: { type: "string" }, keep: { type: "boolean", default: false } } });
+const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, "reuse-images": { type: "boolean", default: false }, "from-checks": { type: "boolean", default: false }, "from-drift": { type: "boolean", default: false }, "record-fixtures": { type: "boolean", default: false }, overrides: { type: "string" }, keep: { type: "boolean", default: false } } });
 
 const docker = new Docker();
 const report: E2EReport = emptyReport("runner");
@@ -372,7 +373,7 @@ async function checksAndScale(ctx: E2EContext, sinkImage: string): Promise<void>
     const digest = JSON.parse(result.stdout || '{"steps":[],"changeSummary":{}}') as Digest;
     const changes = new Set(changed(digest).map((s) => s.urn)).size;
     report.secondPreview = { changes };
-    if (changes === 0 && result.code === 0) fs.writeFileSync(path.join(FIXTURES, "e2e-no-drift.json"), result.stdout);
+    if (changes === 0 && result.code === 0 && flags["record-fixtures"]) fs.writeFileSync(path.join(FIXTURES, "e2e-no-drift.json"), result.stdout);
     return { ok: changes === 0 && result.code === 0, detail: changes === 0 ? "zero changes" : `${changes} resources would change (a perpetual diff): ${describeChanges(digest)}` };
   });
 
@@ -422,7 +423,7 @@ async function drift(ctx: E2EContext): Promise<void> {
     const named = [DRIFT.container, DRIFT.indexResource].filter((n) => drift.stdout.includes(n));
     report.drift = { exitCode: drift.code, named };
     const ok = drift.code === 1 && named.length === 2;
-    if (ok) fs.writeFileSync(path.join(FIXTURES, "e2e-drift-container-and-index.json"), preview.stdout);
+    if (ok && flags["record-fixtures"]) fs.writeFileSync(path.join(FIXTURES, "e2e-drift-container-and-index.json"), preview.stdout);
     return { ok, detail: `drift-report exited ${drift.code}, named ${named.join(" and ") || "neither"}:\n${drift.stdout.trim()}` };
   });
 }
