@@ -76,6 +76,11 @@ export interface ServiceContainerArgs {
   network: PlatformNetwork;
   /** Service name: the DNS alias on the private network and the container name suffix. */
   service: string;
+  /**
+   * More DNS names on the private network: a pool's shared name (all its members answer it), so
+   * that Prometheus finds the members by DNS and scaling the pool changes no scrape config.
+   */
+  aliases?: string[];
   group: ServiceGroup;
   /** A pinned image reference, or an image resource shared by several containers (workers). */
   image: string | docker.RemoteImage;
@@ -147,7 +152,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
     const env: Record<string, pulumi.Input<string>> = { ...(args.env ?? {}) };
     for (const file of secretFiles) if (file.envVar) env[file.envVar] = file.path;
 
-    const networks: docker.types.input.ContainerNetworksAdvanced[] = [{ name: network.privateNetworkName, aliases: [service] }];
+    const networks: docker.types.input.ContainerNetworksAdvanced[] = [{ name: network.privateNetworkName, aliases: [service, ...(args.aliases ?? [])] }];
     if (args.egress) networks.push({ name: network.egressNetworkName, aliases: [service] });
     // Docker cannot publish a port of a container that sits only on internal networks. The
     // published network has no NAT but Docker still forwards it: scripts/host-firewall.sh drops

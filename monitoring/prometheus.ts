@@ -9,8 +9,13 @@ import * as YAML from "yaml";
 export interface ScrapeTarget {
   /** Job name, usually the service name (`enrichment-worker`). */
   job: string;
-  /** host:port on the private network, e.g. `enrichment-worker-1:8002`. */
+  /** host:port on the private network, e.g. `enrichment-mcp-server:3000`. */
   targets: string[];
+  /**
+   * A pool found by DNS instead (its members share a DNS name on the private network): Prometheus
+   * asks Docker's DNS for every address of each name, so adding a member changes no config.
+   */
+  dnsSd?: { names: string[]; port: number };
   /** Defaults to /metrics. */
   metricsPath?: string;
   scheme?: "http" | "https";
@@ -35,7 +40,8 @@ export interface ScrapeConfig {
   scheme?: string;
   honor_labels?: boolean;
   params?: Record<string, string[]>;
-  static_configs: { targets: string[]; labels?: Record<string, string> }[];
+  static_configs?: { targets: string[]; labels?: Record<string, string> }[];
+  dns_sd_configs?: { names: string[]; type: "A"; port: number; refresh_interval?: string }[];
   relabel_configs?: Record<string, unknown>[];
   metric_relabel_configs?: Record<string, unknown>[];
 }
@@ -62,6 +68,19 @@ export const OWN_ALERT_PROBES = { ollama: "ollama", mcpServer: "mcp-server" } as
  * the `service` label a service sets itself; the target label fills in where a series has none.
  */
 export function serviceScrapeConfig(target: ScrapeTarget): ScrapeConfig {
+  if (target.dnsSd) {
+    if (target.targets.length > 0 || target.targetLabels) throw new Error(`scrape job ${target.job}: give dnsSd or targets, not both`);
+    if (target.dnsSd.names.length === 0) throw new Error(`scrape job ${target.job}: dnsSd needs a name`);
+    return {
+      job_name: target.job,
+      ...(target.metricsPath && target.metricsPath !== "/metrics" ? { metrics_path: target.metricsPath } : {}),
+      ...(target.scheme && target.scheme !== "http" ? { scheme: target.scheme } : {}),
+      honor_labels: true,
+      // Docker's embedded DNS answers a shared alias with every member's address.
+      dns_sd_configs: [{ names: target.dnsSd.names, type: "A", port: target.dnsSd.port, refresh_interval: "15s" }],
+      relabel_configs: [{ target_label: "service", replacement: target.job }],
+    };
+  }
   if (target.targets.length === 0) throw new Error(`scrape job ${target.job}: no targets`);
   const unknown = Object.keys(target.targetLabels ?? {}).filter((t) => !target.targets.includes(t));
   if (unknown.length) throw new Error(`scrape job ${target.job}: labels for unknown targets ${unknown.join(", ")}`);

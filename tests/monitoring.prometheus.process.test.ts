@@ -29,7 +29,14 @@ beforeAll(async () => {
   const local = (address: string) => (address === "localhost:9090" ? `127.0.0.1:${webPort}` : `127.0.0.1:${deadPort}`);
   for (const job of config.scrape_configs) {
     const isProbe = job.metrics_path === "/probe";
-    for (const staticConfig of job.static_configs) if (!isProbe) staticConfig.targets = staticConfig.targets.map(local);
+    for (const staticConfig of job.static_configs ?? []) if (!isProbe) staticConfig.targets = staticConfig.targets.map(local);
+    // A pool found by DNS: Prometheus asks a DNS server (never /etc/hosts), and none serves the
+    // pool's name here, so the job gets the address Docker's DNS would give (the e2e resolves it
+    // for real); `promtool check config` below still reads the rest of the job as generated.
+    if (job.dns_sd_configs) {
+      job.static_configs = [{ targets: [`127.0.0.1:${deadPort}`] }];
+      delete job.dns_sd_configs;
+    }
     for (const relabel of job.relabel_configs ?? []) if (relabel.target_label === "__address__") relabel.replacement = local(relabel.replacement);
   }
   config.alerting.alertmanagers[0].static_configs[0].targets = [`127.0.0.1:${deadPort}`];
@@ -89,6 +96,9 @@ describe("Prometheus with the generated config", () => {
     expect(serviceOf("probe-http")).toEqual(["mcp-server", "ollama"]);
     expect(serviceOf("agents")).toEqual(["context-agent", "metadata-agent"]);
     expect(serviceOf("mongodb-exporter")).toEqual(["mongodb"]);
+    // Discovered by DNS, labelled by the relabel rule.
+    expect(serviceOf("enrichment-worker").length).toBeGreaterThan(0);
+    expect(new Set(serviceOf("enrichment-worker"))).toEqual(new Set(["enrichment-worker"]));
   });
 
   it("evaluates the rules: the Watchdog fires, and no rule fails to evaluate", async () => {

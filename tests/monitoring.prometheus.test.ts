@@ -52,10 +52,11 @@ describe("prometheus.yml", () => {
       { targets: ["metadata-agent:8080"], labels: { service: "metadata-agent" } },
       { targets: ["context-agent:8080"], labels: { service: "context-agent" } },
     ]);
-    expect(jobs.find((j) => j.job_name === "enrichment-worker").static_configs.flatMap((s: any) => s.targets)).toEqual([
-      "enrichment-worker-1:8002",
-      "enrichment-worker-2:8002",
-    ]);
+    // The worker pool is found by DNS: scaling it changes nothing here.
+    const workers = jobs.find((j) => j.job_name === "enrichment-worker");
+    expect(workers.static_configs).toBeUndefined();
+    expect(workers.dns_sd_configs).toEqual([{ names: ["enrichment-worker"], type: "A", port: 8002, refresh_interval: "15s" }]);
+    expect(workers.relabel_configs).toEqual([{ target_label: "service", replacement: "enrichment-worker" }]);
     for (const job of ["prometheus", "alertmanager", "grafana", "nsq-exporter", "blackbox-exporter", "cadvisor", "node-exporter"]) {
       expect(jobs.some((j) => j.job_name === job), job).toBe(true);
     }

@@ -150,14 +150,17 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
     const scraped = new Set<string>();
     const services = new Set<string>();
     for (const job of config.scrape_configs) {
-      for (const sc of job.static_configs) {
+      for (const sc of job.static_configs ?? []) {
         services.add(sc.labels?.service);
         for (const target of sc.targets) scraped.add(job.metrics_path === "/probe" ? new URL(target).hostname : target.split(":")[0]);
       }
+      // A pool found by DNS: every container answering one of its names is scraped.
+      for (const sd of job.dns_sd_configs ?? []) for (const name of sd.names) scraped.add(name);
     }
     const app = s().graph.ofType(CONTAINER).filter((c) => ["mcp", "enrichment", "api"].includes(labelOf(c, "group") ?? ""));
     expect(app.length).toBeGreaterThanOrEqual(9);
-    for (const c of app) expect(scraped.has(inputs(c).hostname), `${c.name} is not scraped`).toBe(true);
+    const privateAliases = (c: ResourceRecord) => ((inputs(c).networksAdvanced as { aliases?: string[] }[] | undefined)?.[0]?.aliases ?? []);
+    for (const c of app) expect([inputs(c).hostname, ...privateAliases(c)].some((name) => scraped.has(name)), `${c.name} is not scraped`).toBe(true);
     // What exposes no metrics: exporters for MongoDB and NSQ, probes for Ollama, MCP and the edge.
     for (const service of ["mongodb", "nsqd", "ollama", "mcp-server", "edge"]) expect(services.has(service), service).toBe(true);
     expect(scraped.has("ollama") && scraped.has("edge")).toBe(true);

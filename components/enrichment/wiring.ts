@@ -97,4 +97,6 @@ export interface ScrapeTarget {
    * No `release`: the services put that label on their own series.
    */
   targetLabels?: Record<string, Record<string, string>>;
+  /** A pool found by DNS (monitoring/prometheus.ts ScrapeTarget.dnsSd). */
+  dnsSd?: { names: string[]; port: number };
 }

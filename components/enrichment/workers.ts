@@ -49,8 +49,6 @@ export class EnrichmentWorkers extends pulumi.ComponentResource {
     if (canaryRef) this.images.canary = canaryRef === stableRef ? this.images.stable : remoteImage(`${WORKER_SERVICE}-canary-image`, canaryRef);
 
     const common = wire(...args.clients, { env: { PORT: String(PORTS.worker), ...(args.features ?? {}) }, dependsOn: args.dependsOn ?? [] });
-    const targets: string[] = [];
-    const targetLabels: Record<string, Record<string, string>> = {};
 
     this.plan.forEach((assignment, i) => {
       const service = workerName(i + 1);
@@ -61,6 +59,8 @@ export class EnrichmentWorkers extends pulumi.ComponentResource {
           context: args.context,
           network: args.network,
           service,
+          // The pool's shared name: Prometheus finds every worker through it.
+          aliases: [WORKER_SERVICE],
           group: "enrichment",
           image: this.images[assignment.track]!,
           env: { ...common.env, WORKER_ID: service },
@@ -76,11 +76,11 @@ export class EnrichmentWorkers extends pulumi.ComponentResource {
         { parent: this },
       );
       this.workers.push(worker);
-      const target = `${service}:${PORTS.worker}`;
-      targets.push(target);
-      targetLabels[target] = { service: WORKER_SERVICE, track: assignment.track };
     });
-    this.scrapeTarget = { job: WORKER_SERVICE, targets, metricsPath: METRICS_PATH, targetLabels };
+    // Found by DNS, not listed: scaling the pool adds a container and changes no Prometheus config
+    // (a listed target would replace Prometheus, whose uploads are ForceNew). A worker's series
+    // carry its `release` label, which tells the canary's workers from the others.
+    this.scrapeTarget = { job: WORKER_SERVICE, targets: [], dnsSd: { names: [WORKER_SERVICE], port: PORTS.worker }, metricsPath: METRICS_PATH };
 
     this.registerOutputs({ workers: this.workers.map((w) => w.containerName) });
   }
