@@ -178,8 +178,10 @@ func cadvisorMain(args []string) int {
 			name, typ, _ := strings.Cut(m, " ")
 			fmt.Fprintf(&b, "# TYPE %s %s\n", name, typ)
 		}
-		for _, c := range containers {
-			var stats struct {
+		// One-shot stats, all containers at once: a plain stats call waits a sampling cycle per
+		// container, which took the page past Prometheus's scrape timeout.
+		type sample struct {
+			stats struct {
 				MemoryStats struct {
 					Usage uint64            `json:"usage"`
 					Limit uint64            `json:"limit"`
@@ -191,19 +193,31 @@ func cadvisorMain(args []string) int {
 					} `json:"cpu_usage"`
 				} `json:"cpu_stats"`
 			}
-			if resp, err := docker.Get("http://docker/containers/" + c.ID + "/stats?stream=false"); err == nil {
-				json.NewDecoder(resp.Body).Decode(&stats)
-				resp.Body.Close()
-			}
-			var inspect struct {
+			inspect struct {
 				HostConfig struct {
 					Memory int64 `json:"Memory"`
 				} `json:"HostConfig"`
 			}
-			if resp, err := docker.Get("http://docker/containers/" + c.ID + "/json"); err == nil {
-				json.NewDecoder(resp.Body).Decode(&inspect)
-				resp.Body.Close()
-			}
+		}
+		samples := make([]sample, len(containers))
+		var wg sync.WaitGroup
+		for i, c := range containers {
+			wg.Add(1)
+			go func(i int, id string) {
+				defer wg.Done()
+				if resp, err := docker.Get("http://docker/containers/" + id + "/stats?stream=false&one-shot=true"); err == nil {
+					json.NewDecoder(resp.Body).Decode(&samples[i].stats)
+					resp.Body.Close()
+				}
+				if resp, err := docker.Get("http://docker/containers/" + id + "/json"); err == nil {
+					json.NewDecoder(resp.Body).Decode(&samples[i].inspect)
+					resp.Body.Close()
+				}
+			}(i, c.ID)
+		}
+		wg.Wait()
+		for i, c := range containers {
+			stats, inspect := samples[i].stats, samples[i].inspect
 			name := strings.TrimPrefix(strings.Join(c.Names, ""), "/")
 			labels := fmt.Sprintf(`id="/docker/%s",image=%q,name=%q`, c.ID, c.Image, name)
 			for _, l := range whitelist {

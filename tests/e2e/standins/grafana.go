@@ -147,6 +147,14 @@ func grafanaMain(args []string) int {
 	mux.HandleFunc("/api/datasources", authed(func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(datasources)
 	}))
+	// Real Grafana serves /metrics without a login (unless [metrics] basic auth is set), which is
+	// how the program's Prometheus scrapes it.
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "# TYPE grafana_build_info gauge\ngrafana_build_info{version=%q,edition=\"oss\"} 1\n", grafanaVersion)
+		fmt.Fprintf(w, "# TYPE grafana_stat_totals_dashboard gauge\ngrafana_stat_totals_dashboard %d\n", len(dashboards))
+		fmt.Fprintf(w, "# TYPE grafana_stat_totals_datasource gauge\ngrafana_stat_totals_datasource %d\n", len(datasources))
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusFound)
 	})
