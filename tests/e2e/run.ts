@@ -16,6 +16,7 @@
 import Docker from "dockerode";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { MongoClient } from "mongodb";
@@ -222,13 +223,19 @@ async function startSink(image: string, egressNetwork: string): Promise<void> {
     HostConfig: { NetworkMode: egressNetwork, PortBindings: { [`${SINK.port}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(SINK.hostPort) }] } },
   });
   await container.start();
+  // node:http with a timeout, not fetch: undici's sockets do not keep the process alive, and
+  // docker-proxy accepts a connection before the sink listens, so a fetch could hang unseen.
+  const probe = () =>
+    new Promise<number>((resolve) => {
+      const req = http.get(`http://127.0.0.1:${SINK.hostPort}/received`, { timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("timeout", () => req.destroy());
+      req.on("error", () => resolve(0));
+    });
   for (let i = 0; i < 30; i++) {
-    try {
-      const answer = await fetch(`http://127.0.0.1:${SINK.hostPort}/received`);
-      if (answer.ok) return;
-    } catch {
-      // not listening yet
-    }
+    if ((await probe()) === 200) return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`the sink did not answer on 127.0.0.1:${SINK.hostPort}/received:\n${await containerLogs(docker, SINK.container)}`);
