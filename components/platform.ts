@@ -189,7 +189,7 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
         gpu: (settings.monitoring.gpuMetrics ?? true) && settings.ollama.gpus !== "none",
         gpus: settings.ollama.gpus,
         mongodbUri: this.mongodb.monitoringUri,
-        mongodbServer: this.mongodb.server,
+        watched: { mongodb: this.mongodb.server, nsqd: this.nsq.nsqd },
         caCertPem: this.tls.caCertPem,
         publish: { prometheus: published("prometheus"), alertmanager: published("alertmanager"), grafana: published("grafana") },
       },

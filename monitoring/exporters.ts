@@ -40,6 +40,9 @@ export interface ExporterContainer {
   gpus?: string;
 }
 
+/** Services an exporter reads, which the platform hands to the monitoring plane. */
+export type WatchedService = "mongodb" | "nsqd";
+
 export interface ExporterEntry {
   /** Service name: container name suffix and DNS alias. */
   service: string;
@@ -54,8 +57,8 @@ export interface ExporterEntry {
    * fail when the exporter cannot read what it exports, not only when its process is gone.
    */
   healthcheck: string[];
-  /** The exporter reads MongoDB: it starts once MongoDB is healthy. */
-  needsMongodb?: boolean;
+  /** The services it reads: it starts once they are healthy (its healthcheck fails until it can read them). */
+  waitsFor?: WatchedService[];
   enabled(selection: ExporterSelection): boolean;
   container(input: ExporterInput): ExporterContainer;
   scrape?: Partial<ScrapeConfig>;
@@ -134,7 +137,7 @@ export const EXPORTERS: readonly ExporterEntry[] = [
     // bash, no wget or curl (catalog/images.ts). The exporter serves mongodb_up 0 while it cannot
     // reach or log in to MongoDB: healthy means it can.
     healthcheck: bashMetricsTest(EXPORTER_PORTS.mongodbExporter, "^mongodb_up(\\{[^}]*\\})? 1$"),
-    needsMongodb: true,
+    waitsFor: ["mongodb"],
     enabled: (selection) => selection.mongodb,
     container: (input) => ({
       // The exporter has no file option for its URI: a bash wrapper reads the secret file into
@@ -156,7 +159,8 @@ export const EXPORTERS: readonly ExporterEntry[] = [
     port: EXPORTER_PORTS.nsqExporter,
     job: "nsq-exporter",
     about: "nsqd",
-    // An nsq_server_ series exists only while telegraf reads nsqd's stats.
+    // An nsq_server_ series exists only while telegraf reads nsqd's stats: start once nsqd is healthy.
+    waitsFor: ["nsqd"],
     healthcheck: wgetMetricsTest(EXPORTER_PORTS.nsqExporter, "^nsq_server_"),
     enabled: () => true,
     container: () => ({

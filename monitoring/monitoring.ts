@@ -12,7 +12,7 @@ import { Healthcheck, PlatformContext, PublishedPort, SecretFile, ServiceContain
 import { PORTS } from "../components/services";
 import { ALERTMANAGER_SECRET_PATHS, AlertmanagerSecret, renderAlertmanagerConfig, requiredAlertmanagerSecrets } from "./alertmanager";
 import { alertRuleGroups, renderRuleFile, RuleGroup } from "./alerts";
-import { enabledExporters, EXPORTER_PORTS, ExporterEntry, ExporterInput, wgetTest } from "./exporters";
+import { enabledExporters, EXPORTER_PORTS, ExporterEntry, ExporterInput, wgetTest, WatchedService } from "./exporters";
 import { GRAFANA_PATHS, grafanaFiles } from "./grafana";
 import {
   exporterScrapeConfig,
@@ -51,8 +51,8 @@ export interface MonitoringArgs {
   gpus?: string;
   /** MongoDB URI for the exporter (a Pulumi secret); without it no MongoDB exporter runs. */
   mongodbUri?: pulumi.Input<string>;
-  /** The managed MongoDB container: the exporter starts once it is healthy. */
-  mongodbServer?: pulumi.Resource;
+  /** The containers the exporters read (the managed MongoDB, nsqd): each exporter starts once its own are healthy. */
+  watched?: Partial<Record<WatchedService, pulumi.Resource>>;
   /** CA of the edge's certificates, so the HTTPS probes verify them. */
   caCertPem?: pulumi.Input<string>;
   /** Host ports (from `exposure.publish`); nothing is published unless set. */
@@ -222,7 +222,7 @@ export class Monitoring extends pulumi.ComponentResource {
           memoryMb: Math.max(resources.exporter.memoryMb, exporter.minMemoryMb ?? 0),
           cpus: resources.exporter.cpus,
           // Its healthcheck needs a reachable MongoDB, and `wait` runs only at creation.
-          dependsOn: exporter.needsMongodb && args.mongodbServer ? [args.mongodbServer] : [],
+          dependsOn: (exporter.waitsFor ?? []).flatMap((service) => (args.watched?.[service] ? [args.watched[service]!] : [])),
         },
         parent,
       );

@@ -125,6 +125,10 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
     expect(exporter.secretPaths).toContain(`uploads.${uri}.content`);
     // It starts once MongoDB is healthy (its healthcheck needs mongodb_up 1).
     expect(exporter.dependsOn).toContain(s().graph.byName(CONTAINER, "mongodb").urn);
+    // And the NSQ exporter once nsqd is (its healthcheck needs nsqd's stats; the e2e saw it time
+    // out when nsqd came up late).
+    expect(container("nsq-exporter").dependsOn).toContain(s().graph.byName(CONTAINER, "nsqd").urn);
+    expect(container("nsq-exporter").dependsOn).not.toContain(s().graph.byName(CONTAINER, "mongodb").urn);
   });
 
   it("node-exporter reads the host's udev database; cAdvisor and node-exporter run unprivileged, with no devices", () => {
