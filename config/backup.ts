@@ -66,8 +66,8 @@ export const BackupSchema = z
   .object({
     enabled: bool().default(true).describe("run the backup service (daily dump, restore test, pre-release snapshot)"),
     schedule: z.string({ error: dailyMessage }).regex(DAILY, { error: dailyMessage }).default("02:30").describe("daily dump time, UTC"),
-    retentionDays: int(1).default(30).describe("archives older than this many days are deleted (locally and off-host), but never the newest keepLatest"),
-    keepLatest: int(1).default(7).describe("the newest N archives of each kind (daily, pre-release) are kept whatever their age"),
+    retentionDays: int(1, 3650).default(30).describe("archives older than this many days are deleted (locally and off-host), but never the newest keepLatest"),
+    keepLatest: int(1, 1000).default(7).describe("the newest N archives of each kind (daily, pre-release) are kept whatever their age"),
     restoreTest: z
       .object({
         schedule: z.string({ error: weeklyMessage }).regex(WEEKLY, { error: weeklyMessage }).default("sun 04:00").describe("weekly restore test time, UTC"),

@@ -82,7 +82,7 @@ export const cpus = () =>
 export const size = (memoryMb: number, cpuCount: number) =>
   z
     .object({
-      memoryMb: int(16).default(memoryMb).describe("memory limit in MB (Docker provider unit)"),
+      memoryMb: int(16, 1048576).default(memoryMb).describe("memory limit in MB (Docker provider unit)"),
       cpus: cpus().default(cpuCount).describe("CPU limit, as in `docker run --cpus`; only values the provider reads back as sent"),
     })
     .strict()

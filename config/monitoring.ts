@@ -99,7 +99,7 @@ export const MonitoringSchema = z
   .object({
     scrapeInterval: duration("15s"),
     evaluationInterval: duration("15s"),
-    retentionDays: int(1).default(15).describe("Prometheus TSDB retention"),
+    retentionDays: int(1, 3650).default(15).describe("Prometheus TSDB retention"),
     gpuMetrics: bool()
       .optional()
       .describe("run NVIDIA's DCGM exporter (needs a GPU and the NVIDIA runtime); unset: on when ollama.gpus is not none. true with ollama.gpus none is refused"),

@@ -9,9 +9,9 @@ export const PromotionSchema = z
     soakMinutes: int(0).default(60).describe("minimum time since the release reached this stack before it may be promoted"),
     samples: z
       .object({
-        count: int(1).default(5),
-        intervalSeconds: int(0).default(60),
-        failureLimit: int(0).default(0).describe("failed measurements tolerated per gate"),
+        count: int(1, 100).default(5),
+        intervalSeconds: int(0, 3600).default(60),
+        failureLimit: int(0, 100).default(0).describe("failed measurements tolerated per gate"),
       })
       .strict()
       .prefault({}),

@@ -136,14 +136,14 @@ const SettingsSchema = z
     canary: z
       .object({
         release: ReleaseSchema.pick({ version: true, images: true }).strict().describe("the candidate release's version and images"),
-        workers: int(0).default(0).describe("how many workers run the candidate"),
+        workers: int(0, 200).default(0).describe("how many workers run the candidate"),
         agents: z.array(z.string()).default([]).describe("agents that run the candidate"),
       })
       .strict()
       .optional(),
     resources: ResourcesSchema,
     workers: z
-      .object({ replicas: int(1).default(1).describe("enrichment workers, each its own container") })
+      .object({ replicas: int(1, 200).default(1).describe("enrichment workers, each its own container (at most 200: one host's worth)") })
       .strict()
       .prefault({}),
     agents: z
@@ -154,8 +154,8 @@ const SettingsSchema = z
             model: text().optional(),
             fallbackModel: text().optional(),
             image: digestImage().optional(),
-            replicas: int(1).optional(),
-            memoryMb: int(16).optional(),
+            replicas: int(1, 32).optional(),
+            memoryMb: int(16, 1048576).optional(),
             cpus: cpus().optional(),
           })
           .strict(),
@@ -189,7 +189,7 @@ const SettingsSchema = z
           .default("all")
           .describe("GPU request (docker run --gpus); none for a CPU-only host: then no container requests a GPU and the DCGM exporter does not run"),
         waitTimeoutSeconds: int(10).default(300),
-        pullTimeoutMinutes: int(1).default(90).describe("how long one model pull may take"),
+        pullTimeoutMinutes: int(1, 1440).default(90).describe("how long one model pull may take"),
       })
       .strict()
       .prefault({}),
@@ -197,7 +197,7 @@ const SettingsSchema = z
       .object({
         organization: text().default("Enrichment Platform"),
         rsaBits: int(2048).default(4096),
-        validityDays: int(1).default(730),
+        validityDays: int(1, 3650).default(730),
         earlyRenewalDays: int(1).default(30).describe("a routine pulumi up re-issues a certificate this many days before expiry"),
         caValidityDays: int(1).default(3650),
         caEarlyRenewalDays: int(1).default(180),

@@ -44,11 +44,11 @@ describe("backup settings", () => {
   });
 
   it.each([0, -1, 1.5, "30"])("refuses retentionDays %j", (retentionDays) => {
-    expect(problemsOf(withBackup({ retentionDays }))).toEqual([`enrichment:backup.retentionDays: expected an integer >= 1, got ${JSON.stringify(retentionDays)}`]);
+    expect(problemsOf(withBackup({ retentionDays }))).toEqual([`enrichment:backup.retentionDays: expected an integer from 1 to 3650, got ${JSON.stringify(retentionDays)}`]);
   });
 
   it("refuses keepLatest 0: the newest archive is never deleted", () => {
-    expect(problemsOf(withBackup({ keepLatest: 0 }))).toEqual(["enrichment:backup.keepLatest: expected an integer >= 1, got 0"]);
+    expect(problemsOf(withBackup({ keepLatest: 0 }))).toEqual(["enrichment:backup.keepLatest: expected an integer from 1 to 1000, got 0"]);
   });
 
   it.each(["2:30", "25:00", "02:30:00", "30 2 * * *", "daily"])("refuses the schedule %j", (schedule) => {

@@ -67,7 +67,8 @@ describe("application plane config rules and their messages", () => {
     ["an override naming a model the stack does not pull", "staging", (v) => (v.agents = { "content-agent": { model: "qwen2" } }), 'enrichment:agents.content-agent.model: expected a model the stack pulls (release.models: llama3.2, mixtral), got "qwen2"'],
     ["an override naming a fallback the stack does not pull", "staging", (v) => (v.agents = { "entity-agent": { fallbackModel: "gemma2" } }), 'enrichment:agents.entity-agent.fallbackModel: expected a model the stack pulls (release.models: llama3.2, mixtral), got "gemma2"'],
     ["an agent image by tag only", "staging", (v) => (v.agents = { "entity-agent": { image: "registry.example.org/enrichment/entity-agent:dev" } }), "enrichment:agents.entity-agent.image: expected an image pinned by digest"],
-    ["agent replicas of zero", "staging", (v) => (v.agents = { "entity-agent": { replicas: 0 } }), "enrichment:agents.entity-agent.replicas: expected an integer >= 1, got 0"],
+    ["agent replicas of zero", "staging", (v) => (v.agents = { "entity-agent": { replicas: 0 } }), "enrichment:agents.entity-agent.replicas: expected an integer from 1 to 32, got 0"],
+    ["agent replicas beyond a host", "staging", (v) => (v.agents = { "entity-agent": { replicas: 33 } }), "enrichment:agents.entity-agent.replicas: expected an integer from 1 to 32, got 33"],
     ["an agent catalog without its release image", "staging", (v) => delete v.release.images["context-agent"], "enrichment:release.images.context-agent: expected an image pinned by digest for this service"],
   ];
 

@@ -58,14 +58,16 @@ describe("committed stack files", () => {
 
 describe("config rules and their messages", () => {
   const cases: [string, "staging" | "production", (v: Record<string, any>) => void, string][] = [
-    ["replicas below 1", "staging", (v) => (v.workers.replicas = 0), "enrichment:workers.replicas: expected an integer >= 1, got 0"],
+    ["replicas below 1", "staging", (v) => (v.workers.replicas = 0), "enrichment:workers.replicas: expected an integer from 1 to 200, got 0"],
+    ["replicas beyond one host", "staging", (v) => (v.workers.replicas = 201), "enrichment:workers.replicas: expected an integer from 1 to 200, got 201"],
+    ["a promotion of a million samples", "staging", (v) => (v.promotion.samples.count = 1000000), "enrichment:promotion.samples.count: expected an integer from 1 to 100, got 1000000"],
     // Issue 10: forms the docker provider reads back, GPU optional, the application images' user.
     ["a CPU count that reads back differently", "staging", (v) => (v.resources.worker = { cpus: 0.05 }), 'enrichment:resources.worker.cpus: expected a CPU count the docker provider reads back unchanged (such as 0.1, 0.25, 0.5, 1, 1.5); 0.05 reads back as "0.1"'],
     ["an agent CPU count that reads back differently", "staging", (v) => (v.agents = { "entity-agent": { cpus: 0.06 } }), "enrichment:agents.entity-agent.cpus: expected a CPU count the docker provider reads back unchanged"],
     ["GPU metrics without a GPU", "staging", (v) => { v.ollama.gpus = "none"; v.monitoring.gpuMetrics = true; }, "enrichment:monitoring.gpuMetrics: expected false or unset when ollama.gpus is none: the DCGM exporter needs a GPU and the NVIDIA runtime, got true"],
     ["a gpus form that does not read back", "staging", (v) => (v.ollama.gpus = "2"), 'enrichment:ollama.gpus: expected "all", "device=<id>[,<id>...]" or "none", got "2"'],
     ["applications running as root", "staging", (v) => (v.appRuntimeUser = { uid: 0, gid: 0 }), "enrichment:appRuntimeUser.uid: expected an integer from 1 to 2147483647, got 0"],
-    ["replicas not an integer", "staging", (v) => (v.workers.replicas = 1.5), "enrichment:workers.replicas: expected an integer >= 1, got 1.5"],
+    ["replicas not an integer", "staging", (v) => (v.workers.replicas = 1.5), "enrichment:workers.replicas: expected an integer from 1 to 200, got 1.5"],
     ["one worker in production", "production", (v) => (v.workers.replicas = 1), "enrichment:workers.replicas: expected an integer >= 2 in production, got 1"],
     ["unknown environment", "staging", (v) => (v.environment = "prod"), 'enrichment:environment: expected one of "staging", "production", got "prod"'],
     ["unknown top-level key", "staging", (v) => (v.replicas = 3), "enrichment:replicas: unknown setting"],
@@ -84,7 +86,7 @@ describe("config rules and their messages", () => {
     ["bad bind address", "staging", (v) => (v.exposure.bindAddress = "localhost"), "enrichment:exposure.bindAddress: expected an IPv4 address such as 127.0.0.1, got \"localhost\""],
     ["port out of range", "staging", (v) => (v.exposure.publish.edge = { port: 70000 }), "enrichment:exposure.publish.edge.port: expected an integer from 1 to 65535, got 70000"],
     ["managed MongoDB without its loopback port", "staging", (v) => delete v.exposure.publish.mongodb, "enrichment:exposure.publish.mongodb: expected a loopback port"],
-    ["memory below 16 MB", "staging", (v) => (v.resources.worker = { memoryMb: 8, cpus: 1 }), "enrichment:resources.worker.memoryMb: expected an integer >= 16, got 8"],
+    ["memory below 16 MB", "staging", (v) => (v.resources.worker = { memoryMb: 8, cpus: 1 }), "enrichment:resources.worker.memoryMb: expected an integer from 16 to 1048576, got 8"],
     ["CPUs of zero", "staging", (v) => (v.resources.worker = { memoryMb: 512, cpus: 0 }), "enrichment:resources.worker.cpus: expected a number from 0.05 to 256, got 0"],
     ["TLS renewal window as long as validity", "staging", (v) => (v.tls.earlyRenewalDays = 730), "enrichment:tls.earlyRenewalDays: expected fewer days than tls.validityDays (730), got 730"],
     ["CA shorter-lived than its leaves", "staging", (v) => ((v.tls.caValidityDays = 365), (v.tls.caEarlyRenewalDays = 30)), "enrichment:tls.caValidityDays: expected at least tls.validityDays (730), got 365"],
@@ -115,7 +117,7 @@ describe("config rules and their messages", () => {
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^enrichment:workers\.replicas: expected an integer >= 1, got 0$/),
+        expect.stringMatching(/^enrichment:workers\.replicas: expected an integer from 1 to 200, got 0$/),
         expect.stringMatching(/^enrichment:images\.grafana: expected an image pinned/),
       ]),
     );
@@ -131,7 +133,7 @@ describe("config rules and their messages", () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toMatch(/^Invalid stack configuration \(1 problem\); nothing was deployed:\n  enrichment:workers\.replicas: expected an integer >= 1, got 0$/);
+    expect(message).toMatch(/^Invalid stack configuration \(1 problem\); nothing was deployed:\n  enrichment:workers\.replicas: expected an integer from 1 to 200, got 0$/);
   });
 });
 

@@ -113,7 +113,7 @@ describe("--config and errors", () => {
     const out = path.join(tmp, "out-broken");
     const result = await synth(["--stack", "broken", "--config", file, "--out", out]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain("enrichment:workers.replicas: expected an integer >= 1, got 0");
+    expect(result.stderr).toContain("enrichment:workers.replicas: expected an integer from 1 to 200, got 0");
     expect(fs.existsSync(out)).toBe(false);
   });
 
