@@ -12,7 +12,8 @@ const run = promisify(execFile);
 
 async function command(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", `${script}.ts`), ...args], { cwd: ROOT, timeout: 60_000 });
+    const file = script === "e2e" ? path.join(ROOT, "tests", "e2e", "run.ts") : path.join(ROOT, "scripts", `${script}.ts`);
+    const { stdout, stderr } = await run(TSX, [file, ...args], { cwd: ROOT, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -20,7 +21,7 @@ async function command(script: string, args: string[]): Promise<{ code: number; 
   }
 }
 
-const COMMANDS = ["synth", "promote", "rollback", "drift-report", "bench", "docs", "restore"];
+const COMMANDS = ["synth", "promote", "rollback", "drift-report", "bench", "docs", "restore", "e2e"];
 
 describe.each(COMMANDS)("npm run %s", (script) => {
   it("--help exits 0 and prints the shared exit codes", async () => {

@@ -18,9 +18,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { MongoClient } from "mongodb";
 import { readStackFile } from "../../config/stackFile";
+import { EXIT, EXIT_TABLE, parseOptions, UsageError } from "../../release/cli";
 import { SECRET_KEYS, SettingsSchema } from "../../config/schema";
 import type { E2ECheck, E2EContext, StepResult } from "./context";
 import { emptyReport, summaryLines, writeReport, type E2EReport } from "./report";
@@ -43,7 +43,46 @@ const DRIFT = { container: "nsqadmin", collection: "cost_records", index: "times
 const HAND_INDEX = { collection: "review_queue", name: "e2e_by_hand_1", keys: { e2e_by_hand: 1 } };
 const SCALE = 'workers={"replicas":2}';
 
-const { values: flags } = parseArgs({ options: { "real-images": { type: "boolean", default: false }, "reuse-images": { type: "boolean", default: false }, "from-checks": { type: "boolean", default: false }, "from-drift": { type: "boolean", default: false }, "record-fixtures": { type: "boolean", default: false }, overrides: { type: "string" }, keep: { type: "boolean", default: false } } });
+const E2E_USAGE = `Usage: npm run e2e -- [options]
+
+Deploys tests/e2e/Pulumi.e2e.yaml onto the local Docker engine, exercises, scales, drifts and
+destroys it, and writes .e2e/report.json (docs/e2e.md).
+
+Options:
+  --real-images        the shipped staging stack's pinned images and GPU settings (a workstation that can pull)
+  --reuse-images       the images of the last build.sh run (.e2e/images.json), no build
+  --keep               leave the stack running after the checks (no drift and destroy steps)
+  --from-checks        with --reuse-images, on a stack left by --keep: from the sink and checks on
+  --from-drift         with --reuse-images, on a stack left by --keep (scaled to 2): drift and destroy
+  --overrides <file>   stack values merged last (JSON)
+  --record-fixtures    also save the real previews as tests/fixtures/preview/e2e-*.json
+  -h, --help           show this help
+
+${EXIT_TABLE}
+  (e2e: 1 a step or check failed)`;
+
+const flags = (() => {
+  try {
+    return parseOptions(process.argv.slice(2), {
+      "real-images": { type: "boolean", default: false },
+      "reuse-images": { type: "boolean", default: false },
+      "from-checks": { type: "boolean", default: false },
+      "from-drift": { type: "boolean", default: false },
+      "record-fixtures": { type: "boolean", default: false },
+      overrides: { type: "string" },
+      keep: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    }).values;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${error.message} (npm run e2e -- --help lists the options)\n`);
+    process.exit(EXIT.usage);
+  }
+})();
+if (flags.help) {
+  process.stdout.write(`${E2E_USAGE}\n`);
+  process.exit(EXIT.ok);
+}
 
 const docker = new Docker();
 const report: E2EReport = emptyReport("runner");
