@@ -9,7 +9,7 @@ export const PROVIDER_NAMESPACES = ["docker", "random", "tls", "command", "pulum
 type AnySchema = z.core.$ZodType;
 
 /** Unwraps optional/default/prefault/nullable/pipe wrappers down to the schema that holds the shape. */
-function unwrap(schema: AnySchema): AnySchema {
+export function unwrap(schema: AnySchema): AnySchema {
   let current = schema;
   for (let depth = 0; depth < 16; depth++) {
     const def = current._zod.def as { type: string; innerType?: AnySchema; in?: AnySchema };

@@ -3,6 +3,7 @@
 // program with this tracking on and refuses any schema leaf nobody reads.
 import * as fs from "node:fs";
 import type { z } from "zod";
+import { unwrap } from "./keys";
 
 /** Set to a file path to record every settings path the program reads (one JSON array per run). */
 export const READS_ENV = "ENRICHMENT_SETTINGS_READS";
@@ -40,13 +41,7 @@ type AnySchema = z.core.$ZodType;
  * list, a map keyed by service or flag) is one leaf.
  */
 export function settingLeaves(schema: AnySchema, at = ""): string[] {
-  let current = schema;
-  for (let depth = 0; depth < 16; depth++) {
-    const def = current._zod.def as { type: string; innerType?: AnySchema; in?: AnySchema };
-    if (def.innerType) current = def.innerType;
-    else if (def.type === "pipe" && def.in) current = def.in;
-    else break;
-  }
+  const current = unwrap(schema);
   const def = current._zod.def as { type: string; shape?: Record<string, AnySchema> };
   if (def.type !== "object" || !def.shape) return [at];
   return Object.entries(def.shape).flatMap(([key, child]) => settingLeaves(child, at ? `${at}.${key}` : key));
