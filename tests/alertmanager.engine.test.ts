@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
 import { IMAGES, userSpec } from "../catalog/images";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 import { freePort } from "./fixtures/net";
@@ -16,22 +17,9 @@ const IMAGE = process.env.E2E_ALERTMANAGER_IMAGE ?? "127.0.0.1:5000/alertmanager
 const P = `fx-am-${process.pid}`;
 const VOLUME = `${P}-data`;
 
-const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] }).trim();
-const quiet = (args: string[]) => {
-  try {
-    return docker(args);
-  } catch {
-    return undefined;
-  }
-};
-const reason =
-  quiet(["version", "--format", "{{.Server.Version}}"]) === undefined
-    ? "no Docker engine answers: start one with tests/e2e/dockerd.sh"
-    : quiet(["image", "inspect", IMAGE]) === undefined
-      ? `the e2e image ${IMAGE} is not built: run tests/e2e/images/build.sh`
-      : undefined;
+const quiet = dockerQuiet;
+const reason = engineSkipReason("alertmanager.engine", [IMAGE]);
 const skip = reason ? ` [skipped: ${reason}]` : "";
-if (skip) console.warn(`alertmanager.engine:${skip}`);
 
 let alertmanager: ResourceRecord;
 const started: string[] = [];

@@ -8,28 +8,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
 import { IMAGES, userSpec } from "../catalog/images";
 import { MONGODB_EXPORTER_URI_PATH } from "../monitoring/exporters";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 
 const STANDIN = process.env.E2E_MONGODB_EXPORTER_IMAGE ?? "127.0.0.1:5000/mongodb-exporter:0.47.1-standin";
 const NAME = `fx-ex-${process.pid}`;
-const run = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] }).trim();
-const quiet = (args: string[]) => {
-  try {
-    return run(args);
-  } catch {
-    return undefined;
-  }
-};
-const reason =
-  quiet(["version", "--format", "{{.Server.Version}}"]) === undefined
-    ? "no Docker engine answers: start one with tests/e2e/dockerd.sh"
-    : quiet(["image", "inspect", STANDIN]) === undefined
-      ? `the stand-in image ${STANDIN} is not built: run tests/e2e/images/build.sh`
-      : undefined;
+const run = docker;
+const reason = engineSkipReason("exporters.engine", [STANDIN]);
 const skip = reason ? ` [skipped: ${reason}]` : "";
-if (skip) console.warn(`exporters.engine:${skip}`);
 
 let exporter: ResourceRecord;
 const URI = "mongodb://monitor:pw-from-the-file@127.0.0.1:1/admin?authSource=admin&serverSelectionTimeoutMS=500";

@@ -9,26 +9,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 
 const IMAGE = process.env.E2E_MONGODB_IMAGE ?? "127.0.0.1:5000/mongodb:7.0.14-ferretdb1.24.2";
 const P = `fx-mg-${process.pid}`;
-const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] }).trim();
-const quiet = (args: string[]) => {
-  try {
-    return docker(args);
-  } catch {
-    return undefined;
-  }
-};
-const reason =
-  quiet(["version", "--format", "{{.Server.Version}}"]) === undefined
-    ? "no Docker engine answers: start one with tests/e2e/dockerd.sh"
-    : quiet(["image", "inspect", IMAGE]) === undefined
-      ? `the e2e image ${IMAGE} is not built: run tests/e2e/images/build.sh`
-      : undefined;
+const quiet = dockerQuiet;
+const reason = engineSkipReason("mongodb.engine", [IMAGE]);
 const skip = reason ? ` [skipped: ${reason}]` : "";
-if (skip) console.warn(`mongodb.engine:${skip}`);
 
 let mongodb: ResourceRecord;
 const started: string[] = [];

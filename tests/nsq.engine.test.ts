@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
 import { IMAGES } from "../catalog/images";
 import { TELEGRAF_CONFIG_PATH } from "../monitoring/exporters";
 import { Graph, ResourceRecord, synthesize } from "../synth";
@@ -19,22 +20,9 @@ const P = `fx-nq-${process.pid}`;
 const NET = `${P}-net`;
 const VOLUME = `${P}-data`;
 
-const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] }).trim();
-const quiet = (args: string[]) => {
-  try {
-    return docker(args);
-  } catch {
-    return undefined;
-  }
-};
-const reason =
-  quiet(["version", "--format", "{{.Server.Version}}"]) === undefined
-    ? "no Docker engine answers: start one with tests/e2e/dockerd.sh"
-    : [NSQ_IMAGE, EXPORTER_IMAGE].find((image) => quiet(["image", "inspect", image]) === undefined)
-      ? "the e2e stand-in images are not built: run tests/e2e/images/build.sh"
-      : undefined;
+const quiet = dockerQuiet;
+const reason = engineSkipReason("nsq.engine", [NSQ_IMAGE, EXPORTER_IMAGE]);
 const skip = reason ? ` [skipped: ${reason}]` : "";
-if (skip) console.warn(`nsq.engine:${skip}`);
 
 let nsqd: ResourceRecord;
 let exporter: ResourceRecord;
