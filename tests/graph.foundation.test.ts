@@ -41,7 +41,10 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
       expect(inputs.logDriver, where).toBe("json-file");
       expect(inputs.logOpts, where).toMatchObject({ "max-size": expect.any(String), "max-file": expect.any(String) });
       const service = labelOf(container, "service");
-      expect(inputs.networksAdvanced, where).toContainEqual({ name: `${stack}-private`, aliases: [service] });
+      // Its own name first; a pool member (a worker) also answers the pool's name, which is how
+      // Prometheus finds the pool (monitoring/prometheus.ts dnsSd).
+      const pool = labelOf(container, "pool");
+      expect(inputs.networksAdvanced, where).toContainEqual({ name: `${stack}-private`, aliases: pool ? [service, pool] : [service] });
       expect(inputs.name, where).toBe(`${stack}-${service}`);
       // A fixed name and host port must not collide when the container is replaced.
       expect(container.deleteBeforeReplace, where).toBe(true);
