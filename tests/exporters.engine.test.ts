@@ -16,6 +16,7 @@ import { Graph, ResourceRecord, synthesize } from "../synth";
 const STANDIN = process.env.E2E_MONGODB_EXPORTER_IMAGE ?? "127.0.0.1:5000/mongodb-exporter:0.47.1-standin";
 const NAME = `fx-ex-${process.pid}`;
 const run = docker;
+const quiet = dockerQuiet;
 const reason = engineSkipReason("exporters.engine", [STANDIN]);
 const skip = reason ? ` [skipped: ${reason}]` : "";
 
