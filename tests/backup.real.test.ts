@@ -100,15 +100,18 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
     expect(metrics).toContain('enrichment_backup_runs_total{service="mongodb-backup",status="success"} 1');
   }, 90_000);
 
+  /** The scripts' environment for the "plain" database (the restore test and npm run restore's halves share its archives). */
+  const plainEnv = () => ({
+    PATH: `${TOOLS}:${process.env.PATH}`,
+    BACKUP_DIR: path.join(dir, "plain-archives"),
+    BACKUP_METRICS_DIR: path.join(dir, "plain-metrics"),
+    BACKUP_DATABASE: "plain",
+    BACKUP_SCRATCH_DATABASE: "plain_restore_test",
+    BACKUP_MONGO_CONFIG: path.join(dir, "backup.yaml"),
+  });
+
   it("the restore test restores with the real mongorestore into the scratch database and compares counts", async () => {
-    const env = {
-      PATH: `${TOOLS}:${process.env.PATH}`,
-      BACKUP_DIR: path.join(dir, "plain-archives"),
-      BACKUP_METRICS_DIR: path.join(dir, "plain-metrics"),
-      BACKUP_DATABASE: "plain",
-      BACKUP_SCRATCH_DATABASE: "plain_restore_test",
-      BACKUP_MONGO_CONFIG: path.join(dir, "backup.yaml"),
-    };
+    const env = plainEnv();
     const dumped = spawnSync("busybox", ["sh", path.join(SCRIPTS, "dump.sh"), "daily"], { env, encoding: "utf8", timeout: 60_000 });
     expect(dumped.status, dumped.stderr).toBe(0);
     const tested = spawnSync("busybox", ["sh", path.join(SCRIPTS, "restore-test.sh")], { env, encoding: "utf8", timeout: 60_000 });
@@ -125,14 +128,7 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
   }, 90_000);
 
   it("npm run restore's halves: restore.sh scratch, then export-scratch read back and compared with the archive", async () => {
-    const env = {
-      PATH: `${TOOLS}:${process.env.PATH}`,
-      BACKUP_DIR: path.join(dir, "plain-archives"),
-      BACKUP_METRICS_DIR: path.join(dir, "plain-metrics"),
-      BACKUP_DATABASE: "plain",
-      BACKUP_SCRATCH_DATABASE: "plain_restore_test",
-      BACKUP_MONGO_CONFIG: path.join(dir, "backup.yaml"),
-    };
+    const env = plainEnv();
     const sh = (...args: string[]) => spawnSync("busybox", ["sh", path.join(SCRIPTS, "restore.sh"), ...args], { env, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
     const name = sh("list").stdout.toString().trim().split("\n")[0]!;
     const archive = await summarizeArchive(sh("cat", name).stdout);

@@ -120,6 +120,8 @@ function innerPaths(key: string, news: unknown, old: unknown, isSet: boolean): s
  * The provider's diff of `news` (inputs as sent) against `olds` (state outputs) and
  * `oldInputs` (inputs of the last deployment, for properties the program stopped sending).
  */
+// `ignoreChanges` is the resource option as the program registered it, honoured as the engine
+// does; the program sets none (tests/graph.readback.test.ts), it sends read-back forms instead.
 export function diffResource(type: string, olds: Props, oldInputs: Props, news: Props, ignoreChanges: string[] = []): DiffResult {
   const schema = SCHEMAS[type] ?? { forceNew: "*" };
   const diffReasons: string[] = [];
