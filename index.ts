@@ -1,7 +1,7 @@
 // Entry point: stack config -> Docker provider -> the platform -> stack outputs.
 import * as docker from "@pulumi/docker";
 import { loadStackConfig } from "./config/load";
-import { EnrichmentPlatform } from "./components/platform";
+import { EnrichmentPlatform } from "./platform/platform";
 
 // Validates everything before a single resource is registered.
 const config = loadStackConfig();

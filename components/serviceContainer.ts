@@ -3,10 +3,10 @@
 // stack publishes one, secrets as files.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { IMAGES, ImageKey, RuntimeUser, userSpec } from "../catalog/images";
+import { IMAGES, ImageKey, RuntimeUser, userSpec } from "../facts/images";
 import type { PlatformNetwork } from "./network";
-import { dockerCpus, goDuration } from "./readback";
-import { LABEL_PREFIX } from "./services";
+import { dockerCpus, goDuration } from "../facts/readback";
+import { LABEL_PREFIX } from "../facts/services";
 
 export type ServiceGroup = "data" | "model" | "mcp" | "enrichment" | "api" | "edge" | "monitoring";
 
@@ -85,7 +85,7 @@ export interface ServiceContainerArgs {
   /** A pinned image reference, or an image resource shared by several containers (workers). */
   image: string | docker.RemoteImage;
   /**
-   * The third-party image's entry in catalog/images.ts: its runtime user owns the secret files
+   * The third-party image's entry in facts/images.ts: its runtime user owns the secret files
    * (and its `userOverride`, if any, is the container's --user). Unset for the platform's own
    * images (groups mcp, enrichment, api), which run as `context.appRuntimeUser`.
    */
@@ -167,7 +167,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
       [`${LABEL_PREFIX}.group`]: args.group,
       [`${LABEL_PREFIX}.managed-by`]: "pulumi",
       ...(args.release ? { [`${LABEL_PREFIX}.release`]: args.release } : {}),
-      // Which catalog/images.ts entry describes the image (tests check the container against it).
+      // Which facts/images.ts entry describes the image (tests check the container against it).
       ...(args.imageKey ? { [`${LABEL_PREFIX}.image-key`]: args.imageKey } : {}),
       ...(args.labels ?? {}),
     };
@@ -266,13 +266,13 @@ function runtimeOf(args: ServiceContainerArgs): { owner: RuntimeUser; user?: str
   }
   if (APP_GROUPS.includes(args.group)) return { owner: args.context.appRuntimeUser, user: userSpec(args.context.appRuntimeUser) };
   // A third-party image without a catalog entry: root-owned files, the image's own user. Only
-  // root (or a process with group 0) reads them; give the image an entry in catalog/images.ts.
+  // root (or a process with group 0) reads them; give the image an entry in facts/images.ts.
   return { owner: { uid: 0, gid: 0 } };
 }
 
 function validate(name: string, args: ServiceContainerArgs): void {
   const problems: string[] = [];
-  if (dockerCpus(args.cpus) === undefined) problems.push(`cpus ${args.cpus} does not read back as sent from the docker provider (components/readback.ts); use e.g. 0.1, 0.25, 0.5, 1`);
+  if (dockerCpus(args.cpus) === undefined) problems.push(`cpus ${args.cpus} does not read back as sent from the docker provider (facts/readback.ts); use e.g. 0.1, 0.25, 0.5, 1`);
   if (args.gpus !== undefined && !/^(all|device=[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*)$/.test(args.gpus)) {
     problems.push(`gpus "${args.gpus}" must be "all" or "device=<id>[,<id>...]" (leave it unset for no GPU)`);
   }

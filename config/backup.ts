@@ -1,6 +1,6 @@
-// Stack settings of the MongoDB backups (components/backup): when the daily dump and the weekly
+// Stack settings of the MongoDB backups (planes/backup): when the daily dump and the weekly
 // restore test run, how long archives are kept, the backup users, and the optional off-host copy
-// to S3-compatible storage. Times are UTC; the container's scheduler (components/backup/scripts)
+// to S3-compatible storage. Times are UTC; the container's scheduler (planes/backup/scripts)
 // reads them in exactly these forms.
 import { z } from "zod";
 import { bool, httpUrl, int, size, text } from "./fields";
@@ -97,7 +97,7 @@ interface BackupCheckInput {
   mongodb: { mode: string; database: string; appUser: string };
 }
 
-// The users components/mongodb.ts creates besides the app user (a test keeps these equal to its
+// The users planes/data/mongodb.ts creates besides the app user (a test keeps these equal to its
 // MONITOR_USER). Not imported: a config module that loads a component loads the Pulumi SDK before
 // the synth sets the environment.
 const ROOT_USER = "root";

@@ -1,7 +1,7 @@
 // Reusable zod field builders whose messages read as "expected ...", so that a
 // validation error prints as `enrichment:<path>: expected ..., got <value>`.
 import { z } from "zod";
-import { dockerCpus, nanoCpusToDecimalString, parseCpus } from "../components/readback";
+import { dockerCpus, nanoCpusToDecimalString, parseCpus } from "../facts/readback";
 
 export const int = (min: number, max?: number) => {
   const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
@@ -64,7 +64,7 @@ export const dnsName = () =>
 
 /**
  * A CPU limit as in `docker run --cpus`, restricted to values the docker provider reads back as
- * sent (components/readback.ts): any other value replaces its container on every `pulumi up`.
+ * sent (facts/readback.ts): any other value replaces its container on every `pulumi up`.
  */
 export const cpus = () =>
   num(0.05, 256).superRefine((value, ctx) => {
@@ -91,3 +91,6 @@ export const size = (memoryMb: number, cpuCount: number) =>
 /** An http(s) URL; `what` completes "expected ...". */
 export const httpUrl = (what: string) =>
   z.string({ error: `expected ${what}` }).regex(/^https?:\/\/[^\s/:]+(:\d+)?(\/\S*)?$/, { error: `expected ${what}` });
+
+/** A CORS origin as browsers send it: lower-case scheme://host[:port], no path or trailing slash (the schema and the edge config both check it). */
+export const ORIGIN = /^https?:\/\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;

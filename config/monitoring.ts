@@ -1,5 +1,5 @@
 // Stack settings of the monitoring plane (Prometheus, Alertmanager, Grafana, exporters). Alert
-// thresholds live here and in `targets` (config/targets.ts); monitoring/alerts reads both.
+// thresholds live here and in `targets` (config/targets.ts); planes/monitoring/alerts reads both.
 import { z } from "zod";
 import { bool, int, num, text } from "./fields";
 
@@ -58,7 +58,7 @@ export const AlertingSchema = z
 /**
  * Alert thresholds beyond the stack's `targets` (which hold the spec's figures). Ratios are 0..1,
  * durations are named in their unit. The defaults are the values the rule tests
- * (monitoring/alerts/tests) are written against.
+ * (planes/monitoring/alerts/tests) are written against.
  */
 export const ThresholdsSchema = z
   .object({

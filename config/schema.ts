@@ -2,18 +2,17 @@
 // defaulted and documented. `Pulumi.<stack>.yaml` sets these under the `enrichment:` namespace;
 // nothing else in the program reads Pulumi config (see config/load.ts).
 import { z } from "zod";
-import { bool, cpus, digestImage, dnsName, int, ipv4, oneOf, pinnedImage, port, size, text } from "./fields";
+import { bool, cpus, digestImage, dnsName, int, ipv4, oneOf, ORIGIN, pinnedImage, port, size, text } from "./fields";
 import { publishConflicts } from "./exposure";
 import { MonitoringSchema } from "./monitoring";
 import { PromotionSchema } from "./promotion";
 import { TargetsSchema } from "./targets";
 import { BACKUP_SECRET_KEYS, BackupSchema, backupConfigProblems } from "./backup";
-import { AGENT_CATALOG } from "../agents/catalog";
-import { agentConfigProblems } from "../agents/plan";
-import { APP_SERVICES, LOOPBACK_ONLY_SERVICES, PUBLISHABLE_SERVICES } from "../components/services";
-import { FEATURE_NAMES, isFeatureName } from "../components/features";
-import { ORIGIN } from "../components/edgeConfig";
-import { IMAGES } from "../catalog/images";
+import { AGENT_CATALOG } from "../facts/agents";
+import { agentConfigProblems } from "./agentPlan";
+import { APP_SERVICES, LOOPBACK_ONLY_SERVICES, PUBLISHABLE_SERVICES } from "../facts/services";
+import { FEATURE_NAMES, isFeatureName } from "../facts/features";
+import { IMAGES } from "../facts/images";
 
 export const PROJECT = "enrichment";
 
@@ -29,7 +28,7 @@ const ImagesSchema = z
     prometheus: pinnedImage().default("prom/prometheus:v2.55.1"),
     alertmanager: pinnedImage().default("prom/alertmanager:v0.27.0"),
     grafana: pinnedImage().default("grafana/grafana:11.3.1"),
-    // The exporters' images are chosen for facts recorded in catalog/images.ts: the MongoDB
+    // The exporters' images are chosen for facts recorded in facts/images.ts: the MongoDB
     // exporter needs a shell to read its URI from a file, the NSQ exporter must read NSQ 1.x stats.
     mongodbExporter: pinnedImage().default(IMAGES.mongodbExporter.reference),
     nsqExporter: pinnedImage().default(IMAGES.nsqExporter.reference),
@@ -161,7 +160,7 @@ const SettingsSchema = z
           .strict(),
       )
       .default({})
-      .describe("per-stack overrides of agents/catalog.ts entries"),
+      .describe("per-stack overrides of facts/agents.ts entries"),
     mongodb: z
       .object({
         mode: oneOf(["managed", "external"]).default("managed"),
@@ -220,11 +219,11 @@ const SettingsSchema = z
       .superRefine((flags, ctx) => {
         for (const name of Object.keys(flags)) {
           if (!isFeatureName(name)) {
-            ctx.addIssue({ code: "custom", path: [name], input: name, message: `expected a flag from components/features.ts: ${FEATURE_NAMES.join(", ")}` });
+            ctx.addIssue({ code: "custom", path: [name], input: name, message: `expected a flag from facts/features.ts: ${FEATURE_NAMES.join(", ")}` });
           }
         }
       })
-      .describe("ENABLE_* feature flags passed to the services that read them (components/features.ts lists them)"),
+      .describe("ENABLE_* feature flags passed to the services that read them (facts/features.ts lists them)"),
     cors: z
       .object({
         allowedOrigins: z

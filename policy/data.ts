@@ -37,7 +37,7 @@ export const checklistIndexes: StackEntry = {
     for (const [collection, fields] of Object.entries(CHECKLIST_INDEXES)) {
       const have = covered.get(collection);
       const missing = fields.filter((f) => !have?.has(f));
-      if (!have) report(`no index resource manages ${collection} (components/mongoIndexes/catalog.ts)`);
+      if (!have) report(`no index resource manages ${collection} (facts/indexes.ts)`);
       else if (missing.length) report(`${collection}: no index covers ${missing.join(", ")}`);
     }
   },

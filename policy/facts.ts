@@ -1,8 +1,8 @@
 // Everything the policies read off the graph, written once. A policy names a resource type, a
 // label, a file or an environment variable only through this module, so a change in the program
 // (a renamed label, a moved config file) is one edit here, and docs/policy.md lists the same facts.
-import { BACKUP_PATHS, BACKUP_SERVICE } from "../components/backup/paths";
-import { LABEL_PREFIX } from "../components/services";
+import { BACKUP_PATHS, BACKUP_SERVICE } from "../facts/backupPaths";
+import { LABEL_PREFIX } from "../facts/services";
 
 /** Resource type tokens, as the engine passes them in `args.type`. */
 export const TYPES = {
@@ -66,9 +66,9 @@ export const THRESHOLDS = {
 /**
  * Services whose data must survive a container replacement: each mounts a named volume at its
  * data path, and in production that volume is protected. Paths: mongo's image VOLUME /data/db;
- * nsqd's `--data-path=/data` (components/nsq.ts); ollama's model store /root/.ollama; prometheus
+ * nsqd's `--data-path=/data` (planes/data/nsq.ts); ollama's model store /root/.ollama; prometheus
  * `--storage.tsdb.path=/prometheus`; alertmanager `--storage.path=/alertmanager`; grafana's image
- * GF_PATHS_DATA /var/lib/grafana; the backup job's archives (components/backup/paths.ts). Other
+ * GF_PATHS_DATA /var/lib/grafana; the backup job's archives (facts/backupPaths.ts). Other
  * volumes (the backup job's metrics files) are not data.
  */
 export const STATEFUL_SERVICES: readonly { service: string; dataPath: string }[] = [
@@ -85,7 +85,7 @@ export const STATEFUL_SERVICES: readonly { service: string; dataPath: string }[]
 /** The one service allowed to publish on a non-loopback address, and its nginx config upload. */
 export const EDGE = { service: "edge", configPath: "/etc/nginx/nginx.conf" } as const;
 
-/** Generated monitoring config, read from the containers' uploads (monitoring/*.ts writes them). */
+/** Generated monitoring config, read from the containers' uploads (planes/monitoring/*.ts writes them). */
 export const PROMETHEUS = {
   service: "prometheus",
   defaultConfig: "/etc/prometheus/prometheus.yml",
@@ -103,16 +103,16 @@ export const ALERTMANAGER = {
 export const PAGING_CONFIGS = ["pagerduty_configs", "opsgenie_configs", "victorops_configs"] as const;
 export const CRITICAL_ALERT_LABELS: Record<string, string> = { severity: "critical" };
 
-/** Workers: one container per replica, in this pool (components/enrichment/). */
+/** Workers: one container per replica, in this pool (planes/enrichment/). */
 export const WORKER_POOL = "enrichment-worker";
 
-/** The agent image contract (agents/agent.ts): which backend, which models. */
+/** The agent image contract (planes/agents/agent.ts): which backend, which models. */
 export const AGENT_ENV = { backend: "MODEL_BACKEND", ollamaBackend: "ollama", models: ["MODEL", "FALLBACK_MODEL"] } as const;
-/** How components/ollama.ts pulls a model: a command whose `create` runs `ollama pull <tag>`. */
+/** How planes/models/ollama.ts pulls a model: a command whose `create` runs `ollama pull <tag>`. */
 export const MODEL_PULL = /\bollama pull (\S+)/;
 
 /**
- * The backup job (issue 12, components/backup): the container labelled
+ * The backup job (issue 12, planes/backup): the container labelled
  * `org.enrichment.service=mongodb-backup`; its environment says when it runs (BACKUP_SCHEDULE, a
  * daily UTC "HH:MM", config/backup.ts; a 5-field cron expression is read too) and how long it
  * keeps archives (BACKUP_RETENTION_DAYS).
@@ -125,10 +125,10 @@ export const CERT_REQUEST = "tls:index/certRequest:CertRequest";
 /** Services behind the edge that the checklist wants rate limited (nginx `limit_req`). */
 export const RATE_LIMITED_UPSTREAMS = ["review-api", "cost-api"] as const;
 
-/** The managed MongoDB (components/mongodb.ts) runs with access control on. */
+/** The managed MongoDB (planes/data/mongodb.ts) runs with access control on. */
 export const MONGODB = { service: "mongodb", authFlag: "--auth" } as const;
 
-/** The index reconciler's resources (components/mongoIndexes/): one per collection. */
+/** The index reconciler's resources (planes/data/mongoIndexes/): one per collection. */
 export const INDEX_RESOURCE = { type: "pulumi-nodejs:dynamic:Resource", collectionProp: "collection", indexesProp: "indexes" } as const;
 /** The checklist document's "Indexes created" list: collection -> fields some index must cover. */
 export const CHECKLIST_INDEXES: Record<string, readonly string[]> = {

@@ -2,7 +2,7 @@
 // Prometheus), how it compares, and which target it compares with. Thresholds come from the
 // stack's `targets` (config/targets.ts), whose defaults are the spec's targets.
 import type { Targets } from "../config/targets";
-import { metric } from "../monitoring/contract";
+import { metric } from "../facts/metricsContract";
 import { promDuration } from "./duration";
 import { promString } from "./prometheus";
 

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { scratchDatabase } from "../config/backup";
-import { BACKUP_PATHS, BACKUP_SERVICE } from "../components/backup/paths";
+import { BACKUP_PATHS, BACKUP_SERVICE } from "../facts/backupPaths";
 import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, runCli, UsageError } from "./cli";
 import { ArchiveFormatError, compareSummaries, renderComparison, summarizeArchive } from "./restoreArchive";
 import { loadStack, stackFilePath } from "./stackEdit";

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
 
-import { LABEL_PREFIX } from "../components/services";
+import { LABEL_PREFIX } from "../facts/services";
 
 export type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
 

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
-import { IMAGES, userSpec } from "../catalog/images";
+import { IMAGES, userSpec } from "../facts/images";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 import { freePort } from "./fixtures/net";
 

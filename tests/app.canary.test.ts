@@ -1,11 +1,11 @@
 // Pure planning of the application plane: the canary split, the agent plans built from the
 // catalog (with stack overrides), and the feature-flag environment.
 import { describe, expect, it } from "vitest";
-import { AGENT_CATALOG, AgentEntry } from "../agents/catalog";
-import { AgentPlanInput, planAgents } from "../agents/plan";
-import { CanarySettings, planAgent, planWorkers, workerName } from "../components/enrichment/canary";
-import { FEATURE_FLAGS, FEATURE_NAMES, featureEnv } from "../components/features";
-import { APP_SERVICES } from "../components/services";
+import { AGENT_CATALOG, AgentEntry } from "../facts/agents";
+import { AgentPlanInput, planAgents } from "../config/agentPlan";
+import { CanarySettings, planAgent, planWorkers, workerName } from "../config/canary";
+import { FEATURE_FLAGS, FEATURE_NAMES, featureEnv } from "../facts/features";
+import { APP_SERVICES } from "../facts/services";
 
 const digest = (c: string) => `@sha256:${c.repeat(64)}`;
 const current = {
@@ -127,13 +127,13 @@ describe("planAgents: the catalog as plans", () => {
     }
     expect(message).toContain('enrichment:agents.entity-agent.model: expected a model the stack pulls (release.models: llama3.2), got "qwen2"');
     expect(message).toContain('enrichment:agents.structure-agent.fallbackModel: expected a model the stack pulls (release.models: llama3.2), got "mixtral"');
-    expect(message).toContain('enrichment:agents.summary-agent: expected an agent from agents/catalog.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "summary-agent"');
-    expect(message).toContain('enrichment:canary.agents: expected agent names from agents/catalog.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "ghost-agent"');
+    expect(message).toContain('enrichment:agents.summary-agent: expected an agent from facts/agents.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "summary-agent"');
+    expect(message).toContain('enrichment:canary.agents: expected agent names from facts/agents.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "ghost-agent"');
     expect(message).toContain('release.images has no "structure-agent" image');
   });
 
   it("rejects a catalog with a duplicate or malformed name", () => {
-    expect(() => planAgents(input({ catalog: [AGENT_CATALOG[0], AGENT_CATALOG[0]] }))).toThrow('agents/catalog.ts: "metadata-agent" appears twice');
+    expect(() => planAgents(input({ catalog: [AGENT_CATALOG[0], AGENT_CATALOG[0]] }))).toThrow('facts/agents.ts: "metadata-agent" appears twice');
     expect(() => planAgents(input({ catalog: [{ ...AGENT_CATALOG[0], name: "Meta_Agent" }] }))).toThrow('"Meta_Agent" must be lower-case letters');
   });
 });

@@ -5,8 +5,8 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EDGE_ROUTES } from "../components/edge";
-import { EdgeConfigInput, EdgeRoute, renderEdgeConfig } from "../components/edgeConfig";
+import { EDGE_ROUTES } from "../planes/edge/edge";
+import { EdgeConfigInput, EdgeRoute, renderEdgeConfig } from "../planes/edge/edgeConfig";
 import { freePort, makePrefix, nginxTest, Prefix, startDns, startNginx } from "./fixtures/app/nginx";
 
 const routes = (domain: string): EdgeRoute[] =>

@@ -4,9 +4,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_CATALOG } from "../agents/catalog";
-import { EDGE_CONFIG_PATH, EDGE_CONTAINER_PATHS } from "../components/edgeConfig";
-import { FEATURE_FLAGS, FEATURE_NAMES, featureEnv } from "../components/features";
+import { AGENT_CATALOG } from "../facts/agents";
+import { EDGE_CONFIG_PATH, EDGE_CONTAINER_PATHS } from "../planes/edge/edgeConfig";
+import { FEATURE_FLAGS, FEATURE_NAMES, featureEnv } from "../facts/features";
 import { readStackFile } from "../config/stackFile";
 import { Evaluation, Graph, labelOf, ResourceRecord, synthesize } from "../synth";
 import { makePrefix, nginxTest, Prefix, retarget } from "./fixtures/app/nginx";

@@ -109,7 +109,7 @@ describe("the canary split matches the config", () => {
     const diff = compare(runs.two, runs.twoCanary);
     expect(names(diff.created)).toEqual(["enrichment-worker-canary-image"]);
     expect(diff.deleted).toEqual([]);
-    // And the pre-release snapshot (components/backup): a candidate about to run is a release change.
+    // And the pre-release snapshot (planes/backup): a candidate about to run is a release change.
     expect(names(outsideThePlane(diff.changed))).toEqual(["enrichment-worker-1", "entity-agent", "entity-agent-image", "pre-release-snapshot"]);
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { MONITOR_USER_NAME, parseDaily, parseWeekly, scratchDatabase } from "../config/backup";
 import { ConfigError, parseStackConfig, RawConfig } from "../config/load";
 import { readStackFile } from "../config/stackFile";
-import { MONITOR_USER } from "../components/mongodb";
+import { MONITOR_USER } from "../planes/data/mongodb";
 
 const ROOT = path.resolve(__dirname, "..");
 const BASE_SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"];
@@ -139,7 +139,7 @@ describe("backup settings", () => {
     );
   });
 
-  it("the reserved monitoring user name is the one components/mongodb.ts creates", () => {
+  it("the reserved monitoring user name is the one planes/data/mongodb.ts creates", () => {
     expect(MONITOR_USER_NAME).toBe(MONITOR_USER);
   });
 });

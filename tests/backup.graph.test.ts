@@ -4,8 +4,8 @@
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackFile } from "../config/stackFile";
-import { BACKUP_PATHS, BACKUP_SERVICE, METRICS_SERVICE, OFFSITE_SERVICE } from "../components/backup";
-import { BACKUP_USERS_INIT_PATH } from "../components/backup/users";
+import { BACKUP_PATHS, BACKUP_SERVICE, METRICS_SERVICE, OFFSITE_SERVICE } from "../planes/backup";
+import { BACKUP_USERS_INIT_PATH } from "../planes/data/backupUsers";
 import { Evaluation, Graph, labelOf, ResourceRecord, synthesize } from "../synth";
 
 const CONTAINER = "docker:index/container:Container";

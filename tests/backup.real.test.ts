@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareSummaries, renderComparison, summarizeArchive } from "../release/restoreArchive";
 import { freePort } from "./fixtures/net";
 
-const SCRIPTS = path.resolve(__dirname, "..", "components", "backup", "scripts");
+const SCRIPTS = path.resolve(__dirname, "..", "planes", "backup", "scripts");
 const CACHE_BIN = path.join(process.env.E2E_CACHE ?? "/var/cache/enrichment-e2e", "bin");
 const cached = (prefix: string, file: string) => {
   if (!fs.existsSync(CACHE_BIN)) return undefined;

@@ -1,4 +1,4 @@
-// The backup containers' shell scripts (components/backup/scripts), run for real: busybox sh (the
+// The backup containers' shell scripts (planes/backup/scripts), run for real: busybox sh (the
 // rclone image's shell) and dash (the mongo image's /bin/sh) against a temporary directory, with
 // fake mongodump/mongorestore on PATH that write and read real gzip files or fail, and the real
 // rclone against a local remote. What is asserted is what lands on disk and in the metrics file.
@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseDaily, parseWeekly } from "../config/backup";
 import { releaseLabel } from "../release/restore";
 
-const SCRIPTS = path.resolve(__dirname, "..", "components", "backup", "scripts");
+const SCRIPTS = path.resolve(__dirname, "..", "planes", "backup", "scripts");
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const SHELLS = [
   ...(has("busybox") ? [["busybox", "sh"]] : []),

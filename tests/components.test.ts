@@ -10,7 +10,7 @@ type Modules = {
   network: typeof import("../components/network");
   tls: typeof import("../components/tls");
   secrets: typeof import("../components/secrets");
-  ollama: typeof import("../components/ollama");
+  ollama: typeof import("../planes/models/ollama");
 };
 let modules: Modules;
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
     network: await import("../components/network"),
     tls: await import("../components/tls"),
     secrets: await import("../components/secrets"),
-    ollama: await import("../components/ollama"),
+    ollama: await import("../planes/models/ollama"),
   };
 });
 

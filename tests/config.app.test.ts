@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig, RawConfig } from "../config/load";
 import { readStackFile } from "../config/stackFile";
-import { FEATURE_NAMES } from "../components/features";
+import { FEATURE_NAMES } from "../facts/features";
 
 const ROOT = path.resolve(__dirname, "..");
 const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"];
@@ -43,7 +43,7 @@ describe("application plane config rules and their messages", () => {
       "a flag no service reads",
       "staging",
       (v) => (v.features = { ...v.features, ENABLE_HYBRID_SEARCH: true }),
-      `enrichment:features.ENABLE_HYBRID_SEARCH: expected a flag from components/features.ts: ${FEATURE_NAMES.join(", ")}, got "ENABLE_HYBRID_SEARCH"`,
+      `enrichment:features.ENABLE_HYBRID_SEARCH: expected a flag from facts/features.ts: ${FEATURE_NAMES.join(", ")}, got "ENABLE_HYBRID_SEARCH"`,
     ],
     [
       "an origin with a path",
@@ -59,11 +59,11 @@ describe("application plane config rules and their messages", () => {
     ["a canary of the current version", "production", (v) => (v.canary = canary({ release: { version: "1.4.0", images: canary().release.images } })), 'enrichment:canary.release.version: expected a version other than release.version (1.4.0): the release labels tell the two apart, got "1.4.0"'],
     ["canary workers without the candidate's worker image", "production", (v) => (v.canary = canary({ release: { version: "1.5.0", images: { "entity-agent": candidateImage("entity-agent") } } })), "enrichment:canary.release.images.enrichment-worker: expected the candidate's enrichment-worker image (pinned by digest): canary.workers run it, got nothing"],
     ["a canary agent without the candidate's image", "production", (v) => (v.canary = canary({ agents: ["entity-agent", "content-agent"] })), "enrichment:canary.release.images.content-agent: expected the candidate's image for this agent (pinned by digest): canary.agents names it, got nothing"],
-    ["a canary agent not in the catalog", "production", (v) => (v.canary = canary({ agents: ["summary-agent"] })), 'enrichment:canary.agents: expected agent names from agents/catalog.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "summary-agent"'],
+    ["a canary agent not in the catalog", "production", (v) => (v.canary = canary({ agents: ["summary-agent"] })), 'enrichment:canary.agents: expected agent names from facts/agents.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "summary-agent"'],
     ["more canary workers than workers", "production", (v) => (v.canary = canary({ workers: 3 })), "enrichment:canary.workers: expected at most workers.replicas (2), got 3"],
     ["a candidate image by tag only", "production", (v) => (v.canary = canary({ release: { version: "1.5.0", images: { "enrichment-worker": "registry.example.org/enrichment/enrichment-worker:1.5.0" } } })), "enrichment:canary.release.images.enrichment-worker: expected an image pinned by digest"],
     ["a candidate image of an unknown service", "production", (v) => (v.canary = canary({ release: { version: "1.5.0", images: { ...canary().release.images, "ocr-backend": candidateImage("ocr-backend") } } })), 'enrichment:canary.release.images.ocr-backend: expected one of mcp-server'],
-    ["an unknown agent override", "staging", (v) => (v.agents = { "summary-agent": { replicas: 2 } }), 'enrichment:agents.summary-agent: expected an agent from agents/catalog.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "summary-agent"'],
+    ["an unknown agent override", "staging", (v) => (v.agents = { "summary-agent": { replicas: 2 } }), 'enrichment:agents.summary-agent: expected an agent from facts/agents.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "summary-agent"'],
     ["an override naming a model the stack does not pull", "staging", (v) => (v.agents = { "content-agent": { model: "qwen2" } }), 'enrichment:agents.content-agent.model: expected a model the stack pulls (release.models: llama3.2, mixtral), got "qwen2"'],
     ["an override naming a fallback the stack does not pull", "staging", (v) => (v.agents = { "entity-agent": { fallbackModel: "gemma2" } }), 'enrichment:agents.entity-agent.fallbackModel: expected a model the stack pulls (release.models: llama3.2, mixtral), got "gemma2"'],
     ["an agent image by tag only", "staging", (v) => (v.agents = { "entity-agent": { image: "registry.example.org/enrichment/entity-agent:dev" } }), "enrichment:agents.entity-agent.image: expected an image pinned by digest"],

@@ -79,7 +79,7 @@ describe("config rules and their messages", () => {
     ["release with an unknown service", "staging", (v) => (v.release.images["ocr-backend"] = v.release.images["cost-api"]), "enrichment:release.images.ocr-backend: expected one of mcp-server"],
     ["agent model not pulled", "staging", (v) => delete v.release.models.mixtral, "enrichment:agents.structure-agent.fallbackModel: expected a model the stack pulls (release.models: llama3.2), got \"mixtral\""],
     ["agent override names an unpulled model", "staging", (v) => (v.agents = { "entity-agent": { model: "qwen2" } }), "enrichment:agents.entity-agent.model: expected a model the stack pulls"],
-    ["override of an unknown agent", "staging", (v) => (v.agents = { "summary-agent": { model: "llama3.2" } }), "enrichment:agents.summary-agent: expected an agent from agents/catalog.ts"],
+    ["override of an unknown agent", "staging", (v) => (v.agents = { "summary-agent": { model: "llama3.2" } }), "enrichment:agents.summary-agent: expected an agent from facts/agents.ts"],
     ["MongoDB published beyond loopback", "production", (v) => (v.exposure.publish.mongodb = { port: 27017, address: "0.0.0.0" }), "enrichment:exposure.publish.mongodb.address: expected a loopback address (127.x): this service must never be reachable from outside the host, got \"0.0.0.0\""],
     ["Ollama published through the default bind address", "production", (v) => ((v.exposure.bindAddress = "0.0.0.0"), (v.exposure.publish.ollama = { port: 11434 })), "enrichment:exposure.publish.ollama.address: expected a loopback address"],
     ["publishing an unknown service", "staging", (v) => (v.exposure.publish["review-api"] = { port: 5001 }), "enrichment:exposure.publish.review-api: expected one of mongodb"],

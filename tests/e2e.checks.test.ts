@@ -14,22 +14,22 @@ import { declaredJobs, targetsVerdict } from "./e2e/checks/prometheus-targets";
 import { arrivalPaths, leakedSecrets, sinkHasAlert, testAlertPlan } from "./e2e/checks/alert-delivery";
 import { checkEdge, corsProblem, identify, rateLimitVerdict, routeFor, unlistedOrigin } from "./e2e/checks/edge";
 import type { E2EContext } from "./e2e/context";
-import { EDGE_ROUTES } from "../components/edge";
-import { renderEdgeConfig } from "../components/edgeConfig";
+import { EDGE_ROUTES } from "../planes/edge/edge";
+import { renderEdgeConfig } from "../planes/edge/edgeConfig";
 import { freePort, makePrefix, NGINX, Prefix, startDns, startNginx } from "./fixtures/app/nginx";
 import { compareWithCatalog, indexProblems, redact, ServerIndex } from "./e2e/checks/indexes";
 import { topicNames } from "./e2e/checks/nsq-topic";
 import { healthProblems } from "./e2e/checks/health";
 import { listedTags, pullCounts, pullProblems } from "./e2e/checks/model-pulls";
 import { imageKeyOf, numericUser, ownershipProblems, platformServiceOf, resolveUser, secretPathsFromEnv, secretsInEnv } from "./e2e/checks/secret-files";
-import { IMAGES } from "../catalog/images";
+import { IMAGES } from "../facts/images";
 import { durationMs } from "./e2e/checks/support/duration";
 import { isLoopback, toLoopback } from "./e2e/checks/support/http";
 import { guarded, poll, readArchive } from "./e2e/checks/support/docker";
 import { AlertingSchema } from "../config/monitoring";
-import { renderMonitoringFiles, PROMETHEUS_PATHS } from "../monitoring/monitoring";
-import { renderAlertmanagerConfig } from "../monitoring/alertmanager";
-import { INDEX_CATALOG, IndexDefinition } from "../components/mongoIndexes/catalog";
+import { renderMonitoringFiles, PROMETHEUS_PATHS } from "../planes/monitoring/monitoring";
+import { renderAlertmanagerConfig } from "../planes/monitoring/alertmanager";
+import { INDEX_CATALOG, IndexDefinition } from "../facts/indexes";
 import { defaultFilesInput } from "./fixtures/monitoring/tools";
 
 describe("support", () => {

@@ -9,8 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
-import { IMAGES, userSpec } from "../catalog/images";
-import { MONGODB_EXPORTER_URI_PATH } from "../monitoring/exporters";
+import { IMAGES, userSpec } from "../facts/images";
+import { MONGODB_EXPORTER_URI_PATH } from "../planes/monitoring/exporters";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 
 const STANDIN = process.env.E2E_MONGODB_EXPORTER_IMAGE ?? "127.0.0.1:5000/mongodb-exporter:0.47.1-standin";

@@ -1,13 +1,13 @@
 // The exporters' healthchecks and the MongoDB exporter's wrapper entrypoint, run by the real bash
-// (the shell those images have; catalog/images.ts) against local stand-ins of their /metrics:
+// (the shell those images have; facts/images.ts) against local stand-ins of their /metrics:
 // a healthcheck must fail when the exporter cannot read what it exports, not only when it is gone.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IMAGES } from "../catalog/images";
-import { EXPORTERS, EXPORTER_PORTS, MONGODB_EXPORTER_URI_PATH } from "../monitoring/exporters";
+import { IMAGES } from "../facts/images";
+import { EXPORTERS, EXPORTER_PORTS, MONGODB_EXPORTER_URI_PATH } from "../planes/monitoring/exporters";
 import { freePort, removeTempDirs, tempDir } from "./fixtures/monitoring/tools";
 
 let server: http.Server;

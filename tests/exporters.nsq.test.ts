@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXPORTERS, EXPORTER_PORTS, renderTelegrafConfig } from "../monitoring/exporters";
+import { EXPORTERS, EXPORTER_PORTS, renderTelegrafConfig } from "../planes/monitoring/exporters";
 import { freePort, Process, removeTempDirs, tempDir, waitFor } from "./fixtures/monitoring/tools";
 
 const BIN = path.join(process.env.E2E_CACHE ?? "/var/cache/enrichment-e2e", "bin");

@@ -42,7 +42,7 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
       expect(inputs.logOpts, where).toMatchObject({ "max-size": expect.any(String), "max-file": expect.any(String) });
       const service = labelOf(container, "service");
       // Its own name first; a pool member (a worker) also answers the pool's name, which is how
-      // Prometheus finds the pool (monitoring/prometheus.ts dnsSd).
+      // Prometheus finds the pool (planes/monitoring/prometheus.ts dnsSd).
       const pool = labelOf(container, "pool");
       expect(inputs.networksAdvanced, where).toContainEqual({ name: `${stack}-private`, aliases: pool ? [service, pool] : [service] });
       expect(inputs.name, where).toBe(`${stack}-${service}`);
@@ -234,7 +234,7 @@ describe("a CPU-only stack (ollama.gpus: none)", () => {
 describe("staging and production differ as configured", () => {
   it("stateful volumes are protected and retained only in production", () => {
     // The backup component's metrics volume holds no state: it is rebuilt from the archives at
-    // every start (components/backup/index.ts), so it is the one volume left unprotected.
+    // every start (planes/backup/index.ts), so it is the one volume left unprotected.
     const REBUILT = ["mongodb-backup-metrics"];
     for (const volume of stacks.production.graph.ofType(VOLUME)) {
       if (REBUILT.includes(volume.name)) continue;

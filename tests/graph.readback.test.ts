@@ -1,10 +1,10 @@
 // Every container of both shipped stacks is sent in the form the docker provider reads back
-// (components/readback.ts): cpus (ForceNew: any other string replaces the container on every
+// (facts/readback.ts): cpus (ForceNew: any other string replaces the container on every
 // `pulumi up`), healthcheck durations (a no-op diff on every preview), ports in the order they
 // are read back (a ForceNew list), memory as whole MB, gpus only in a form that reads back as
 // sent; and no ignoreChanges hides a difference.
 import { beforeAll, describe, expect, it } from "vitest";
-import { goDurationString, nanoCpusToDecimalString, parseCpus, parseGoDuration } from "../components/readback";
+import { goDurationString, nanoCpusToDecimalString, parseCpus, parseGoDuration } from "../facts/readback";
 import { Graph, synthesize } from "../synth";
 
 const CONTAINER = "docker:index/container:Container";

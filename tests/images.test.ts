@@ -4,8 +4,8 @@
 // declares, and has a healthcheck that calls only tools its image contains.
 import * as fs from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { IMAGE_KEYS, IMAGES, ImageKey, renderImagesDoc, userSpec } from "../catalog/images";
-import { IMAGES_DOC } from "../catalog/writeImagesDoc";
+import { IMAGE_KEYS, IMAGES, ImageKey, renderImagesDoc, userSpec } from "../facts/images";
+import { IMAGES_DOC } from "../scripts/writeImagesDoc";
 import { SettingsSchema } from "../config/schema";
 import { APP_GROUPS } from "../components/serviceContainer";
 import { Graph, labelOf, ResourceRecord, synthesize } from "../synth";
@@ -42,8 +42,8 @@ const secretUploads = (c: ResourceRecord) => {
 };
 
 describe("docs/images.md", () => {
-  it("is the catalog rendered (npx tsx catalog/writeImagesDoc.ts)", () => {
-    expect(fs.readFileSync(IMAGES_DOC, "utf8"), "docs/images.md differs from catalog/images.ts: run npx tsx catalog/writeImagesDoc.ts").toBe(renderImagesDoc());
+  it("is the catalog rendered (npx tsx scripts/writeImagesDoc.ts)", () => {
+    expect(fs.readFileSync(IMAGES_DOC, "utf8"), "docs/images.md differs from facts/images.ts: run npx tsx scripts/writeImagesDoc.ts").toBe(renderImagesDoc());
   });
 
   it("a changed fact changes the doc (the comparison can fail)", () => {

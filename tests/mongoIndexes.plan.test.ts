@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { INDEX_CATALOG, type IndexDefinition } from "../components/mongoIndexes/catalog";
+import { INDEX_CATALOG, type IndexDefinition } from "../facts/indexes";
 import {
   changedProperties,
   classifyChange,
@@ -21,7 +21,7 @@ import {
   type IndexSpecs,
   type ListedIndex,
   type ResourceState,
-} from "../components/mongoIndexes/plan";
+} from "../planes/data/mongoIndexes/plan";
 
 // Documents as `listIndexes` returns them from MongoDB 7 (and older servers' extra fields).
 const ID_INDEX: ListedIndex = { v: 2, key: { _id: 1 }, name: "_id_" };

@@ -2,7 +2,7 @@
 // (mongodb-mock-server): the shared scenarios, the commands actually sent, and the faults.
 import { createServer } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { mongoIndexesProvider, type CollectionIndexesInputs } from "../components/mongoIndexes/provider";
+import { mongoIndexesProvider, type CollectionIndexesInputs } from "../planes/data/mongoIndexes/provider";
 import { CATALOG_SPECS, catalogInputs, defineReconcilerScenarios, FakeMongo, fakeBackend } from "./mongoIndexes.support";
 
 const PASSWORD = "pa:ss@w/rd-7Q";

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { MongoClient } from "mongodb";
 import { describe, expect, it } from "vitest";
-import type { ListedIndex } from "../components/mongoIndexes/plan";
+import type { ListedIndex } from "../planes/data/mongoIndexes/plan";
 import { defineReconcilerScenarios, type IndexBackend } from "./mongoIndexes.support";
 
 const MONGODB_URI = process.env.MONGODB_URI;

@@ -4,10 +4,10 @@
 import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CollectionIndexesInputs, CollectionIndexesOutputs } from "../components/mongoIndexes/provider";
+import type { CollectionIndexesInputs, CollectionIndexesOutputs } from "../planes/data/mongoIndexes/provider";
 import { FakeMongo } from "./mongoIndexes.support";
 
-type ComponentModule = typeof import("../components/mongoIndexes");
+type ComponentModule = typeof import("../planes/data/mongoIndexes");
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const PASSWORD = "Sup3r-s3cret/pw";
@@ -58,7 +58,7 @@ beforeAll(async () => {
     return register(req, callback);
   };
   // Imported only now: the program must see the mocks.
-  components = await import("../components/mongoIndexes");
+  components = await import("../planes/data/mongoIndexes");
 });
 
 function settled<T>(output: pulumi.Output<T>): Promise<T> {

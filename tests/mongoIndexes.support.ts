@@ -8,9 +8,9 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { INDEX_CATALOG } from "../components/mongoIndexes/catalog";
-import { normalizeListedIndex, specsByCollection, specsEquivalent, type IndexSpec, type IndexSpecs, type ListedIndex } from "../components/mongoIndexes/plan";
-import { mongoIndexesProvider, type CollectionIndexesInputs, type CollectionIndexesOutputs } from "../components/mongoIndexes/provider";
+import { INDEX_CATALOG } from "../facts/indexes";
+import { normalizeListedIndex, specsByCollection, specsEquivalent, type IndexSpec, type IndexSpecs, type ListedIndex } from "../planes/data/mongoIndexes/plan";
+import { mongoIndexesProvider, type CollectionIndexesInputs, type CollectionIndexesOutputs } from "../planes/data/mongoIndexes/provider";
 
 // ---------------------------------------------------------------------------------------------
 // mongodb-mock-server has no typings; these are the parts used here.

@@ -1,11 +1,11 @@
-// MongoDB's healthcheck script (components/mongodb.ts healthScript) against the servers the mongo
+// MongoDB's healthcheck script (planes/data/mongodb.ts healthScript) against the servers the mongo
 // entrypoint runs: the script runs in node's vm with the mongosh calls it makes (db.adminCommand,
 // quit) played by a stand-in answering as mongod does (server errors throw, as in mongosh). The
 // init mongod is also excluded by the connection itself (--host <service>: it listens only on
 // 127.0.0.1); tests/mongodb.engine.test.ts runs the real check in a container.
 import * as vm from "node:vm";
 import { describe, expect, it } from "vitest";
-import { healthScript } from "../components/mongodb";
+import { healthScript } from "../planes/data/mongodb";
 
 function run(server: { auth: boolean; pingOk?: boolean }): { exit?: number; error?: string } {
   let exit: number | undefined;

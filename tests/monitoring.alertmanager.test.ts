@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlertingSchema } from "../config/monitoring";
-import { ALERTMANAGER_SECRET_PATHS, alertmanagerConfig, renderAlertmanagerConfig, requiredAlertmanagerSecrets } from "../monitoring/alertmanager";
+import { ALERTMANAGER_SECRET_PATHS, alertmanagerConfig, renderAlertmanagerConfig, requiredAlertmanagerSecrets } from "../planes/monitoring/alertmanager";
 import { ALERTMANAGER_MISSING, removeTempDirs, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
 
 afterAll(removeTempDirs);

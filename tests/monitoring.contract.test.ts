@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { ThresholdsSchema } from "../config/monitoring";
 import { TargetsSchema } from "../config/targets";
 import { GATE_METRICS } from "../release/gates";
-import { alertRuleGroups } from "../monitoring/alerts";
-import { allowedLabels, contractMetricFor, EXPORTER_METRICS, METRICS, PLATFORM_METRICS } from "../monitoring/contract";
-import { buildDashboards } from "../monitoring/dashboards";
+import { alertRuleGroups } from "../planes/monitoring/alerts";
+import { allowedLabels, contractMetricFor, EXPORTER_METRICS, METRICS, PLATFORM_METRICS } from "../facts/metricsContract";
+import { buildDashboards } from "../planes/monitoring/dashboards";
 import { parsePromql, substituteGrafanaVariables } from "./fixtures/monitoring/promql";
 
 const targets = TargetsSchema.parse(undefined);
@@ -23,7 +23,7 @@ function contractProblems(expr: string): string[] {
       continue;
     }
     if (!contractMetricFor(selector.metric)) {
-      problems.push(`metric ${selector.metric} is not in monitoring/contract.ts`);
+      problems.push(`metric ${selector.metric} is not in facts/metricsContract.ts`);
       continue;
     }
     const allowed = allowedLabels(selector.metric);
@@ -92,7 +92,7 @@ describe("metrics contract", () => {
 
   it("the checker rejects what it must: unknown metrics, unknown labels, wrong values, bad syntax", () => {
     expect(contractProblems("rate(enrichment_documents_processd_total[5m])")).toEqual([
-      "metric enrichment_documents_processd_total is not in monitoring/contract.ts",
+      "metric enrichment_documents_processd_total is not in facts/metricsContract.ts",
     ]);
     expect(contractProblems('enrichment_review_queue_depth{queue="x"}')[0]).toMatch(/has no label "queue"/);
     expect(contractProblems('enrichment_documents_processed_total{status="done"}')[0]).toMatch(/the contract's values are completed, failed/);

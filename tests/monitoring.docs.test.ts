@@ -1,10 +1,10 @@
-// Generated docs are committed: docs/metrics-contract.md (from monitoring/contract.ts) and
-// docs/runbooks/*.md (from the alert catalog). Regenerate with `npx tsx monitoring/docs.ts`.
+// Generated docs are committed: docs/metrics-contract.md (from facts/metricsContract.ts) and
+// docs/runbooks/*.md (from the alert catalog). Regenerate with `npx tsx planes/monitoring/docs.ts`.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONTRACT_DOC, renderDocs, RUNBOOK_DIR } from "../monitoring/docs";
-import { PLATFORM_METRICS } from "../monitoring/contract";
+import { CONTRACT_DOC, renderDocs, RUNBOOK_DIR } from "../planes/monitoring/docs";
+import { PLATFORM_METRICS } from "../facts/metricsContract";
 import { REPO_ROOT } from "./fixtures/monitoring/tools";
 
 const generated = renderDocs();
@@ -12,8 +12,8 @@ const generated = renderDocs();
 describe("generated monitoring docs", () => {
   it.each(Object.keys(generated))("%s is committed as generated", (relative) => {
     const file = path.join(REPO_ROOT, relative);
-    expect(fs.existsSync(file), `${relative} is missing: run npx tsx monitoring/docs.ts`).toBe(true);
-    expect(fs.readFileSync(file, "utf8"), `${relative} differs from the generator: run npx tsx monitoring/docs.ts`).toBe(generated[relative]);
+    expect(fs.existsSync(file), `${relative} is missing: run npx tsx planes/monitoring/docs.ts`).toBe(true);
+    expect(fs.readFileSync(file, "utf8"), `${relative} differs from the generator: run npx tsx planes/monitoring/docs.ts`).toBe(generated[relative]);
   });
 
   it("no stale runbook: every page in docs/runbooks is generated", () => {

@@ -4,8 +4,8 @@ import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { MonitoringSchema } from "../config/monitoring";
 import { TargetsSchema } from "../config/targets";
-import { GRAFANA_SCHEMA_VERSION } from "../monitoring/dashboards/common";
-import { GRAFANA_PATHS, grafanaFiles, PROMETHEUS_DATASOURCE_UID } from "../monitoring/grafana";
+import { GRAFANA_SCHEMA_VERSION } from "../planes/monitoring/dashboards/common";
+import { GRAFANA_PATHS, grafanaFiles, PROMETHEUS_DATASOURCE_UID } from "../planes/monitoring/grafana";
 
 const settings = MonitoringSchema.parse(undefined);
 const targets = TargetsSchema.parse(undefined);

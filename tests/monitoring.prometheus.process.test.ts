@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROMETHEUS_PATHS, renderMonitoringFiles } from "../monitoring/monitoring";
+import { PROMETHEUS_PATHS, renderMonitoringFiles } from "../planes/monitoring/monitoring";
 import { defaultFilesInput, freePort, getJson, Process, removeTempDirs, run, tempDir, TOOLS, waitFor } from "./fixtures/monitoring/tools";
 
 const files = renderMonitoringFiles(defaultFilesInput());

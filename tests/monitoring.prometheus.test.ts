@@ -3,8 +3,8 @@
 import * as YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { MonitoringSchema } from "../config/monitoring";
-import { PROMETHEUS_PATHS, renderMonitoringFiles } from "../monitoring/monitoring";
-import { probeScrapeConfigs, renderPrometheusConfig, serviceScrapeConfig } from "../monitoring/prometheus";
+import { PROMETHEUS_PATHS, renderMonitoringFiles } from "../planes/monitoring/monitoring";
+import { probeScrapeConfigs, renderPrometheusConfig, serviceScrapeConfig } from "../planes/monitoring/prometheus";
 import { defaultFilesInput, mapRulePaths, removeTempDirs, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
 
 afterAll(removeTempDirs);

@@ -1,5 +1,5 @@
 // The alert rules: generated rule files pass `promtool check rules`, the promtool unit tests in
-// monitoring/alerts/tests pass against them, every alert has a firing and a quiet case, thresholds
+// planes/monitoring/alerts/tests pass against them, every alert has a firing and a quiet case, thresholds
 // come from config, and every runbook exists.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -7,8 +7,8 @@ import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ThresholdsSchema } from "../config/monitoring";
 import { TargetsSchema } from "../config/targets";
-import { ALERT_AREAS, alertRuleGroups, AlertRule, renderRuleFiles, runbookUrl } from "../monitoring/alerts";
-import { SEVERITIES } from "../monitoring/alerts/types";
+import { ALERT_AREAS, alertRuleGroups, AlertRule, renderRuleFiles, runbookUrl } from "../planes/monitoring/alerts";
+import { SEVERITIES } from "../planes/monitoring/alerts/types";
 import { removeTempDirs, REPO_ROOT, RULE_TESTS_DIR, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
 
 afterAll(removeTempDirs);

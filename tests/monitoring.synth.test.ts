@@ -7,8 +7,8 @@ import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Evaluation, Graph, labelOf, ResourceRecord, synthesize } from "../synth";
 import { uploadedFiles } from "../synth/write";
-import { ALERTMANAGER_CONFIG_PATH, PROMETHEUS_PATHS } from "../monitoring/monitoring";
-import { GRAFANA_PATHS } from "../monitoring/grafana";
+import { ALERTMANAGER_CONFIG_PATH, PROMETHEUS_PATHS } from "../planes/monitoring/monitoring";
+import { GRAFANA_PATHS } from "../planes/monitoring/grafana";
 import { mapRulePaths, removeTempDirs, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
 
 afterAll(removeTempDirs);

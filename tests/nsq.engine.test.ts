@@ -10,8 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
-import { IMAGES } from "../catalog/images";
-import { TELEGRAF_CONFIG_PATH } from "../monitoring/exporters";
+import { IMAGES } from "../facts/images";
+import { TELEGRAF_CONFIG_PATH } from "../planes/monitoring/exporters";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 
 const NSQ_IMAGE = process.env.E2E_NSQ_IMAGE ?? "127.0.0.1:5000/nsq:v1.3.0";

@@ -50,7 +50,7 @@ function ownSecrets(records: ResourceRecord[], name: string, uid: string, gid: s
   });
 }
 
-/** The backup job (components/backup) with one environment variable changed. */
+/** The backup job (planes/backup) with one environment variable changed. */
 function backupWith(records: ResourceRecord[], key: string, value: string): ResourceRecord[] {
   return mutate(records, CONTAINER, BACKUP.service, (r) => {
     inputs(r).envs = (inputs(r).envs as string[]).map((e) => (e.startsWith(`${key}=`) ? `${key}=${value}` : e));

@@ -1,4 +1,4 @@
-// The provider's read-back forms (components/readback.ts) as table tests, and cross-checked against
+// The provider's read-back forms (facts/readback.ts) as table tests, and cross-checked against
 // Go's own standard library (time.Duration.String, big.Rat as docker's ParseCPUs and the
 // provider's nanoInt64ToDecimalString use it) when a Go toolchain is present.
 import { execFileSync } from "node:child_process";
@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cpus as cpusField } from "../config/fields";
-import { dockerCpus, goDuration, goDurationString, nanoCpusToDecimalString, parseCpus, parseGoDuration } from "../components/readback";
+import { dockerCpus, goDuration, goDurationString, nanoCpusToDecimalString, parseCpus, parseGoDuration } from "../facts/readback";
 
 describe("cpus: the form nanoInt64ToDecimalString reads back", () => {
   it.each([

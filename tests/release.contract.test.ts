@@ -1,9 +1,9 @@
 // Every gate query reads only metrics and labels of the monitoring contract
-// (monitoring/contract.ts), checked on the parse tree of the official PromQL grammar.
+// (facts/metricsContract.ts), checked on the parse tree of the official PromQL grammar.
 import { parser } from "@prometheus-io/lezer-promql";
 import { describe, expect, it } from "vitest";
 import { TargetsSchema } from "../config/targets";
-import { allowedLabels, contractMetricFor } from "../monitoring/contract";
+import { allowedLabels, contractMetricFor } from "../facts/metricsContract";
 import { GATE_METRICS, GateContext, GATES } from "../release/gates";
 
 const context: GateContext = { release: "1.4.1", targets: TargetsSchema.parse({}), soakMinutes: 60, windowSeconds: 3600 };
@@ -49,7 +49,7 @@ describe("gate queries against the metrics contract", () => {
     expect(found.length).toBeGreaterThan(0);
     for (const selector of found) {
       const spec = contractMetricFor(selector.metric);
-      expect(spec, `${selector.metric} is not in monitoring/contract.ts`).toBeDefined();
+      expect(spec, `${selector.metric} is not in facts/metricsContract.ts`).toBeDefined();
       expect(gate.metrics, `${gate.id} does not declare ${spec?.name}`).toContain(spec?.name);
       const allowed = allowedLabels(selector.metric);
       for (const matcher of selector.matchers) {

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MongoClient } from "mongodb";
 import type { E2ECheck, E2EContext, StepResult } from "../context";
-import { BACKUP_PATHS, BACKUP_SERVICE, OFFSITE_SERVICE } from "../../../components/backup/paths";
+import { BACKUP_PATHS, BACKUP_SERVICE, OFFSITE_SERVICE } from "../../../facts/backupPaths";
 import { compareSummaries, renderComparison, summarizeArchive } from "../../../release/restoreArchive";
 import { runRestore } from "../../../release/restore";
 import { describeExec, exec, poll, readArchive } from "../checks/support/docker";

@@ -4,15 +4,15 @@
 // within the route's group_wait plus a margin.
 import type { E2ECheck, E2EContext } from "../context";
 import type { AlertingSettings } from "../../../config/monitoring";
-import { ALERTMANAGER_CONFIG_PATH } from "../../../monitoring/monitoring";
-import { ALERTMANAGER_SECRET_PATHS, requiredAlertmanagerSecrets } from "../../../monitoring/alertmanager";
+import { ALERTMANAGER_CONFIG_PATH } from "../../../planes/monitoring/monitoring";
+import { ALERTMANAGER_SECRET_PATHS, requiredAlertmanagerSecrets } from "../../../planes/monitoring/alertmanager";
 import { describeExec, exec, poll, readFileText, serviceContainer, guarded } from "./support/docker";
 import { hostAddress, isLoopback, request } from "./support/http";
 import { durationMs } from "./support/duration";
 
 export interface TestAlertPlan {
   labels: Record<string, string>;
-  /** The receiver (monitoring/alertmanager.ts RECEIVERS) the labels route to. */
+  /** The receiver (planes/monitoring/alertmanager.ts RECEIVERS) the labels route to. */
   receiver: string;
 }
 

@@ -1,12 +1,12 @@
 // The edge, from the Docker host on its published loopback address: HTTPS verified against the
 // stack's CA for every tls.dnsNames entry (sent as SNI and Host), routed by host name to the
-// service the route names (components/edge.ts EDGE_ROUTES; the stand-ins say who they are), CORS
+// service the route names (planes/edge/edge.ts EDGE_ROUTES; the stand-ins say who they are), CORS
 // headers only for listed origins on the APIs (preflight and GET), none on the UI route, and 429
 // past the rate limit (a bounded burst; run last, then the bucket is left to refill).
 import * as https from "node:https";
 import * as net from "node:net";
 import type { E2ECheck, E2EContext } from "../context";
-import { EDGE_ROUTES, EdgeRouteEntry } from "../../../components/edge";
+import { EDGE_ROUTES, EdgeRouteEntry } from "../../../planes/edge/edge";
 import { HttpAnswer, hostAddress, isLoopback, request } from "./support/http";
 import { sleep, guarded } from "./support/docker";
 

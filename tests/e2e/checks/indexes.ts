@@ -1,10 +1,10 @@
-// The indexes of components/mongoIndexes/catalog.ts (eight, with the 30-day TTL on
+// The indexes of facts/indexes.ts (eight, with the 30-day TTL on
 // review_queue.completed_at) exist on the MongoDB-compatible server, compared key by key and option
 // by option with the catalog, which is read here, never copied. Indexes beyond the catalog (made by
 // hand) are listed, not failed: the program leaves them alone.
 import { MongoClient } from "mongodb";
 import type { E2ECheck, E2EContext } from "../context";
-import { INDEX_CATALOG, IndexDefinition } from "../../../components/mongoIndexes/catalog";
+import { INDEX_CATALOG, IndexDefinition } from "../../../facts/indexes";
 import { guarded } from "./support/docker";
 
 /** The listIndexes fields this check compares. */

@@ -1,7 +1,7 @@
 // The configured NSQ topic exists on nsqd: its /stats (JSON) lists it. Asked on the published
 // loopback port when nsqd publishes one, else from inside the container (busybox wget).
 import type { E2ECheck, E2EContext } from "../context";
-import { PORTS } from "../../../components/services";
+import { PORTS } from "../../../facts/services";
 import { describeExec, exec, serviceContainer, guarded } from "./support/docker";
 import { hostAddress, isLoopback, request } from "./support/http";
 

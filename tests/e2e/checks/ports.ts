@@ -4,7 +4,7 @@
 // the data and model services only on loopback.
 import type { E2ECheck, E2EContext } from "../context";
 import type { Settings } from "../../../config/schema";
-import { LOOPBACK_ONLY_SERVICES } from "../../../components/services";
+import { LOOPBACK_ONLY_SERVICES } from "../../../facts/services";
 import { stackContainers, guarded } from "./support/docker";
 
 export interface HostBinding {

@@ -3,7 +3,7 @@
 // active target's health is "up". The first scrapes take a scrape interval or two: bounded retry.
 import * as YAML from "yaml";
 import type { E2ECheck, E2EContext } from "../context";
-import { PROMETHEUS_PATHS } from "../../../monitoring/monitoring";
+import { PROMETHEUS_PATHS } from "../../../planes/monitoring/monitoring";
 import { describeExec, exec, poll, readFileText, serviceContainer, guarded } from "./support/docker";
 import { hostAddress, isLoopback, request } from "./support/http";
 import { durationMs } from "./support/duration";

@@ -1,12 +1,12 @@
 // No container has a secret in its environment, and inside every container of the stack, each secret file (everything under /run/secrets, and every
 // path a `*_FILE`/`*__FILE` variable names) is owned by the service's runtime user, with a mode
 // that lets nobody else read it; the service's user can read it (`docker exec --user` cat) and
-// another uid cannot. The runtime user of a third-party image is catalog/images.ts's (matched by
+// another uid cannot. The runtime user of a third-party image is facts/images.ts's (matched by
 // the image's digest against `images.<key>`); a platform image's (release.images) is
 // enrichment:appRuntimeUser; any other image's is its own USER.
 import type Docker from "dockerode";
 import type { E2ECheck, E2EContext } from "../context";
-import { IMAGE_KEYS, IMAGES, ImageKey, RuntimeUser } from "../../../catalog/images";
+import { IMAGE_KEYS, IMAGES, ImageKey, RuntimeUser } from "../../../facts/images";
 import { exec, readArchive, stackContainers, StackContainer, guarded } from "./support/docker";
 
 export const SECRETS_DIR = "/run/secrets";
@@ -112,7 +112,7 @@ export function platformServiceOf(repoDigests: string[], releases: Record<string
 }
 
 /**
- * The runtime user: enrichment:appRuntimeUser for the platform's own images, catalog/images.ts for
+ * The runtime user: enrichment:appRuntimeUser for the platform's own images, facts/images.ts for
  * a third-party image, else the image's USER (resolved in the image's /etc/passwd).
  */
 async function runtimeUser(ctx: E2EContext, container: StackContainer, image: Docker.ImageInspectInfo | undefined): Promise<{ user?: RuntimeUser; source: string }> {
@@ -124,11 +124,11 @@ async function runtimeUser(ctx: E2EContext, container: StackContainer, image: Do
   if (typeof key === "object") {
     return { source: `its image is images.${key.ambiguous.join(" and images.")} (one digest), and its ${IMAGE_KEY_LABEL} label names neither` };
   }
-  if (key) return { user: IMAGES[key].user.value, source: `catalog/images.ts ${key}` };
+  if (key) return { user: IMAGES[key].user.value, source: `facts/images.ts ${key}` };
   const spec = image?.Config?.User ?? "";
   const numeric = numericUser(spec);
   // No catalog entry matched the image's digest: the image's own USER is all there is to go by.
-  if (numeric) return { user: numeric, source: `no catalog/images.ts entry or release image has this image's digest; image USER ${spec || "(none: root)"}` };
+  if (numeric) return { user: numeric, source: `no facts/images.ts entry or release image has this image's digest; image USER ${spec || "(none: root)"}` };
   const passwd = (await readArchive(ctx.docker, container.name, "/etc/passwd"))?.[0]?.content.toString() ?? "";
   const group = (await readArchive(ctx.docker, container.name, "/etc/group"))?.[0]?.content.toString() ?? "";
   const resolved = resolveUser(spec, passwd, group);

@@ -10,10 +10,10 @@
 #
 # Real software where Debian or a published Go module has it; stand-ins (tests/e2e/standins)
 # elsewhere. tests/e2e/images/README.md lists each image, where it comes from, its user, and what
-# it does not prove. Every image runs as the user of the image it stands for (catalog/images.ts).
+# it does not prove. Every image runs as the user of the image it stands for (facts/images.ts).
 #
 # Needs: root, Debian bookworm apt sources, Go at /usr/local/go, node + the repo's node_modules
-# (the metrics contract is read from monitoring/contract.ts). Installs what is missing with apt-get.
+# (the metrics contract is read from facts/metricsContract.ts). Installs what is missing with apt-get.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -59,7 +59,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v go >/dev/null || die "no Go toolchain at /usr/local/go/bin/go"
-command -v npx >/dev/null || die "no node/npx (the metrics contract is read from monitoring/contract.ts)"
+command -v npx >/dev/null || die "no node/npx (the metrics contract is read from facts/metricsContract.ts)"
 
 # ---------------------------------------------------------------- docker engine
 step "docker engine"
@@ -446,8 +446,8 @@ push rclone "$(debver rclone)-debian" "$c" images.backupOffsite
 
 step "platform services (stand-ins, release $release): release.images.*"
 contract="$cache/contract-$standin_hash.json"
-(cd "$repo" && npx --no-install tsx -e 'import { PLATFORM_METRICS } from "./monitoring/contract"; process.stdout.write(JSON.stringify(PLATFORM_METRICS));') >"$contract.tmp" ||
-  die "could not read monitoring/contract.ts (npm ci first)"
+(cd "$repo" && npx --no-install tsx -e 'import { PLATFORM_METRICS } from "./facts/metricsContract"; process.stdout.write(JSON.stringify(PLATFORM_METRICS));') >"$contract.tmp" ||
+  die "could not read facts/metricsContract.ts (npm ci first)"
 mv "$contract.tmp" "$contract"
 services="$(awk '/^  enrichment:release:/ { r = 1; next } r && /^  [a-z]/ { r = 0 } r && /^    images:/ { i = 1; next } r && i && /^      [a-z0-9-]+:/ { sub(":", "", $1); print $1; next } r && i && !/^      / { i = 0 }' "$repo/tests/e2e/Pulumi.e2e.yaml")"
 [[ -n "$services" ]] || die "no release.images in tests/e2e/Pulumi.e2e.yaml"

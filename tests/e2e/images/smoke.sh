@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the images build.sh pushed (.e2e/images.json): each image is run the way the
 # program runs it (files uploaded as a tar at / with mode and owner, as the docker provider does)
-# and checked for what the e2e relies on: the runtime user of catalog/images.ts, the mongodb
+# and checked for what the e2e relies on: the runtime user of facts/images.ts, the mongodb
 # entrypoint (drop to mongodb before reading secrets, init scripts, the program's healthcheck,
 # authentication, the TTL index), the ollama pulls, nginx's worker user, the platform stand-ins
 # and Grafana refusing unreadable secrets. Prints "N passed, M failed"; exits 1 on a failure.
@@ -46,14 +46,14 @@ exited_with() { local c="$1" pattern="$2" i; for i in $(seq 1 20); do [[ "$(dock
   [[ "$(docker inspect -f '{{.State.ExitCode}}' "$c")" != 0 ]] && docker logs "$c" 2>&1 | grep -q "$pattern"; }
 ts() { (cd "$repo" && npx --no-install tsx -e "$1" "${@:2}"); }
 
-echo "smoke: runtime users (catalog/images.ts; keys the program runs with --user are skipped)"
-users="$(ts 'import { IMAGES } from "./catalog/images"; for (const [k, f] of Object.entries(IMAGES)) if (!f.userOverride && k !== "mongodb") console.log(k, f.user.value.uid);')" || users=""
-[[ -n "$users" ]] || bad "read catalog/images.ts (npm ci first)"
+echo "smoke: runtime users (facts/images.ts; keys the program runs with --user are skipped)"
+users="$(ts 'import { IMAGES } from "./facts/images"; for (const [k, f] of Object.entries(IMAGES)) if (!f.userOverride && k !== "mongodb") console.log(k, f.user.value.uid);')" || users=""
+[[ -n "$users" ]] || bad "read facts/images.ts (npm ci first)"
 while read -r key uid; do
   ref="$(img "images.$key")"
   [[ -z "$ref" ]] && continue
   got="$(docker run --rm --entrypoint id "$ref" -u 2>&1)"
-  if [[ "$got" == "$uid" ]]; then ok "images.$key runs as uid $uid"; else bad "images.$key runs as uid $got, catalog/images.ts says $uid"; fi
+  if [[ "$got" == "$uid" ]]; then ok "images.$key runs as uid $uid"; else bad "images.$key runs as uid $got, facts/images.ts says $uid"; fi
 done <<<"$users"
 for ref in $(sed -n 's/^  "release\.images\.[^"]*": "\(.*\)",\{0,1\}$/\1/p' "$images_json"); do
   got="$(docker run --rm --entrypoint id "$ref" -u 2>&1)"
@@ -63,7 +63,7 @@ done
 echo "smoke: mongodb (FerretDB behind the mongo-style entrypoint)"
 M="$(img images.mongodb)"
 for f in root app monitor; do printf '%s-pw-%s' "$f" "$RANDOM$RANDOM" >"$work/mongodb-$f-password"; done
-ts 'import { appUserInitScript, healthScript } from "./components/mongodb"; import fs from "fs"; fs.writeFileSync(process.argv[1] + "/init.js", appUserInitScript("enrichment", "enrichment")); fs.writeFileSync(process.argv[1] + "/health.js", healthScript());' "$work"
+ts 'import { appUserInitScript, healthScript } from "./planes/data/mongodb"; import fs from "fs"; fs.writeFileSync(process.argv[1] + "/init.js", appUserInitScript("enrichment", "enrichment")); fs.writeFileSync(process.argv[1] + "/health.js", healthScript());' "$work"
 health=(mongosh --nodb --quiet --norc /etc/enrichment/mongodb-health.js)
 mongo_create() {
   docker create --name "$1" -v "$P-mdata-$1:/data/db" -e MONGO_INITDB_ROOT_USERNAME=root -e MONGO_INITDB_ROOT_PASSWORD_FILE=/run/secrets/mongodb-root-password \
@@ -95,7 +95,7 @@ check "ollama list answers (the healthcheck)" docker exec "$P-ollama" ollama lis
 check "ollama pull records the pull" bash -c "docker exec $P-ollama ollama pull llama3.2:3b && docker exec $P-ollama ollama list | grep -q '^llama3.2:3b' && [ \"\$(docker exec $P-ollama cat /root/.ollama/models/pulls.log | wc -l)\" = 1 ]"
 
 echo "smoke: edge (nginx)"
-ts 'import { renderEdgeConfig } from "./components/edgeConfig"; process.stdout.write(renderEdgeConfig({ routes: [{ name: "review", upstream: { host: "review-api", port: 5001 }, kind: "api", healthPath: "/health", serverNames: ["review.e2e.test"] }], allowedOrigins: ["https://review.e2e.test"], rateLimit: { requestsPerSecond: 5, burst: 5 }, publicHttpsPort: 443, httpRedirect: false } as never));' >"$work/nginx.conf"
+ts 'import { renderEdgeConfig } from "./planes/edge/edgeConfig"; process.stdout.write(renderEdgeConfig({ routes: [{ name: "review", upstream: { host: "review-api", port: 5001 }, kind: "api", healthPath: "/health", serverNames: ["review.e2e.test"] }], allowedOrigins: ["https://review.e2e.test"], rateLimit: { requestsPerSecond: 5, burst: 5 }, publicHttpsPort: 443, httpRedirect: false } as never));' >"$work/nginx.conf"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 -subj /CN=review.e2e.test >/dev/null 2>&1
 docker create --name "$P-edge" "$(img images.edge)" >/dev/null
 upload "$P-edge" 0644 0 0 /etc/nginx/nginx.conf="$work/nginx.conf" /etc/nginx/tls/edge-fullchain.pem="$work/cert.pem"
@@ -119,7 +119,7 @@ check "/metrics has enrichment_release_info with service and release" bash -c "d
 
 echo "smoke: grafana stand-in"
 printf 'admin-%s' "$RANDOM" >"$work/gfpw"
-ts 'import { renderDatasources, renderDashboardProviders } from "./monitoring/grafana"; import fs from "fs"; fs.writeFileSync(process.argv[1] + "/ds.yaml", renderDatasources({ prometheusUrl: "http://prometheus:9090", scrapeInterval: "15s" } as never)); fs.writeFileSync(process.argv[1] + "/prov.yaml", renderDashboardProviders());' "$work"
+ts 'import { renderDatasources, renderDashboardProviders } from "./planes/monitoring/grafana"; import fs from "fs"; fs.writeFileSync(process.argv[1] + "/ds.yaml", renderDatasources({ prometheusUrl: "http://prometheus:9090", scrapeInterval: "15s" } as never)); fs.writeFileSync(process.argv[1] + "/prov.yaml", renderDashboardProviders());' "$work"
 echo '{"title":"Enrichment overview","uid":"enrichment-overview","panels":[]}' >"$work/dash.json"
 for mode in 0440 0400; do
   docker create --name "$P-grafana-$mode" -e GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password "$(img images.grafana)" >/dev/null

@@ -74,7 +74,7 @@ function stripInternal(inputs: Props): Props {
 
 async function dynamicProvider(): Promise<pulumi.dynamic.ResourceProvider> {
   // The program has one dynamic provider (the index reconciler); the runner calls it directly.
-  return (await import("../../../components/mongoIndexes/provider")).mongoIndexesProvider as unknown as pulumi.dynamic.ResourceProvider;
+  return (await import("../../../planes/data/mongoIndexes/provider")).mongoIndexesProvider as unknown as pulumi.dynamic.ResourceProvider;
 }
 
 export class RunnerEngine implements pulumi.runtime.Mocks {

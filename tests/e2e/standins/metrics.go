@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// MetricSpec mirrors monitoring/contract.ts's MetricSpec; build.sh writes the contract as JSON
+// MetricSpec mirrors facts/metricsContract.ts's MetricSpec; build.sh writes the contract as JSON
 // into each platform image, so the stand-ins expose exactly the contract's families and labels.
 type MetricSpec struct {
 	Name      string              `json:"name"`

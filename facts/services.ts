@@ -1,0 +1,44 @@
+// The platform's services by name (spec: "Services"). Names here are the DNS aliases on the
+// private network, the keys of `release.images`, and the keys of `exposure.publish`.
+
+/** The platform's own services, whose images come from the release (agents are in facts/agents.ts). */
+export const APP_SERVICES = ["mcp-server", "enrichment-coordinator", "enrichment-worker", "review-api", "cost-api"] as const;
+export type AppService = (typeof APP_SERVICES)[number];
+
+/** Services that hold data or models: they may publish a port only on a loopback address. */
+export const LOOPBACK_ONLY_SERVICES: readonly string[] = ["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama"];
+
+/** Services a stack may publish on the host. Everything people use goes through the edge. */
+export const PUBLISHABLE_SERVICES: readonly string[] = [
+  ...LOOPBACK_ONLY_SERVICES,
+  "edge",
+  // Plain HTTP on the edge, answered only with a redirect to HTTPS.
+  "edge-http",
+  "prometheus",
+  "alertmanager",
+  "grafana",
+];
+
+/** Prefix of every container label this program sets (`org.enrichment.service`, ...). */
+export const LABEL_PREFIX = "org.enrichment";
+
+/** Well-known container ports. */
+export const PORTS = {
+  mongodb: 27017,
+  nsqlookupdTcp: 4160,
+  nsqlookupdHttp: 4161,
+  nsqdTcp: 4150,
+  nsqdHttp: 4151,
+  nsqadmin: 4171,
+  ollama: 11434,
+  mcpServer: 3000,
+  coordinator: 8001,
+  worker: 8002,
+  reviewApi: 5001,
+  costApi: 5002,
+  prometheus: 9090,
+  alertmanager: 9093,
+  grafana: 3000,
+  grafanaHost: 3001,
+  edgeHttps: 443,
+} as const;

@@ -1,0 +1,5 @@
+export * from "../../../facts/indexes";
+export * from "./plan";
+export * from "./provider";
+export * from "./resource";
+export * from "./mongoIndexes";
