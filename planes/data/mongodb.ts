@@ -51,7 +51,7 @@ export const HEALTH_SCRIPT_PATH = "/etc/enrichment/mongodb-health.js";
  */
 export function healthScript(): string {
   return [
-    "// Exit 0 only for the final mongod (see components/mongodb.ts healthScript).",
+    "// Exit 0 only for the final mongod (see planes/data/mongodb.ts healthScript).",
     "let enforced = false;",
     "try {",
     "  db.adminCommand({ listDatabases: 1 });",

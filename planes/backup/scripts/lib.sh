@@ -1,6 +1,6 @@
 # Shared functions of the backup scripts. POSIX sh: dash in the mongo image, busybox ash in the
 # rclone image and in the tests. Sourced, never run. Every path and setting comes from the
-# environment the Backup component sets (components/backup/index.ts); the defaults below are the
+# environment the Backup component sets (planes/backup/index.ts); the defaults below are the
 # paths inside the containers.
 : "${BACKUP_SERVICE:=mongodb-backup}"
 : "${BACKUP_DIR:=/backup/archives}"
