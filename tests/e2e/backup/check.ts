@@ -81,12 +81,14 @@ async function writeProbeDocuments(ctx: E2EContext, runId: string): Promise<void
   }
 }
 
+/** A support image by its build.sh key (`support.minio`): support-images.json holds it without the `support.` prefix. */
 function supportImage(key: string): string | undefined {
   for (const file of ["support-images.json", "images.json"]) {
     const full = path.join(REPO, ".e2e", file);
     if (!fs.existsSync(full)) continue;
     const images = JSON.parse(fs.readFileSync(full, "utf8")) as Record<string, string>;
-    if (images[key]) return images[key];
+    const found = images[key] ?? images[key.replace(/^support\./, "")];
+    if (found) return found;
   }
   return undefined;
 }
@@ -163,6 +165,7 @@ async function offsiteCopy(ctx: E2EContext, archive: string, dumpedAt: number): 
 
 export const backupCheck: E2ECheck = {
   name: "backup",
+  step: "backup",
   async check(ctx) {
     const container = `${ctx.prefix}-${BACKUP_SERVICE}`;
     const runId = `e2e-${Date.now()}`;
@@ -222,6 +225,7 @@ export const backupCheck: E2ECheck = {
 
 export const restoreCheck: E2ECheck = {
   name: "restore",
+  step: "restore",
   async check(ctx) {
     try {
       const out: string[] = [];
