@@ -371,6 +371,9 @@ describe.skipIf(SHELLS.length === 0).each(SHELLS.map((shell) => [shell.join(" ")
     it("restore.sh lists newest first and refuses names outside the archive directory", () => {
       for (const day of [0, 1, 2]) expect(run("dump.sh", ["daily"], { BACKUP_NOW: String(T0 + day * 86400) }).status).toBe(0);
       expect(run("restore.sh", ["list"]).stdout.trim().split("\n")).toEqual([2, 1, 0].map((d) => dailyName(T0 + d * 86400)));
+      // By time, not by name: a snapshot older than the newest daily dump comes after it (npm run restore takes the first).
+      expect(run("snapshot.sh", ["1.4.1"], { BACKUP_NOW: String(T0 + 86400 + 60) }).status).toBe(0);
+      expect(run("restore.sh", ["list"]).stdout.trim().split("\n")).toEqual([dailyName(T0 + 2 * 86400), `pre-release-1.4.1-${stamp(T0 + 86400 + 60)}.archive.gz`, dailyName(T0 + 86400), dailyName(T0)]);
       expect(run("restore.sh", ["cat", "../backup.yaml"]).status).not.toBe(0);
       expect(run("restore.sh", ["apply", dailyName(T0)]).stderr).toContain("no restore user");
     });
