@@ -13,13 +13,19 @@ import { freePort } from "./fixtures/net";
 
 const SCRIPTS = path.resolve(__dirname, "..", "planes", "backup", "scripts");
 const CACHE_BIN = path.join(process.env.E2E_CACHE ?? "/var/cache/enrichment-e2e", "bin");
-const cached = (prefix: string, file: string) => {
-  if (!fs.existsSync(CACHE_BIN)) return undefined;
-  const dir = fs.readdirSync(CACHE_BIN).filter((d) => d.startsWith(prefix) && !d.endsWith(".tmp")).sort().pop();
-  return dir && fs.existsSync(path.join(CACHE_BIN, dir, file)) ? path.join(CACHE_BIN, dir) : undefined;
+/**
+ * The folder go-build.sh builds a row into (its `bin_dir`: the version and the hash of the row's
+ * patches), so the binary is the one the current patches make, never an older build's.
+ */
+const builtDir = (row: string, file: string) => {
+  const GO_BUILD = path.resolve(__dirname, "e2e", "images", "go-build.sh");
+  const version = fs.readFileSync(path.join(path.dirname(GO_BUILD), "go-binaries.tsv"), "utf8").split("\n").map((l) => l.split("\t")).find((c) => c[0] === row)?.[2];
+  if (!version) return undefined;
+  const dir = spawnSync("bash", ["-c", `source "$1"; bin_dir "$2" "$3"`, "bin_dir", GO_BUILD, row, version], { encoding: "utf8", env: { ...process.env, E2E_CACHE: path.dirname(CACHE_BIN) } }).stdout.trim();
+  return dir && fs.existsSync(path.join(dir, file)) ? dir : undefined;
 };
-const TOOLS = process.env.BACKUP_TOOLS_DIR ?? cached("mongo-tools-", "mongodump");
-const FERRETDB = process.env.FERRETDB_BIN ?? (cached("ferretdb-", "ferretdb") ? path.join(cached("ferretdb-", "ferretdb")!, "ferretdb") : undefined);
+const TOOLS = process.env.BACKUP_TOOLS_DIR ?? builtDir("mongo-tools", "mongodump");
+const FERRETDB = process.env.FERRETDB_BIN ?? (builtDir("ferretdb", "ferretdb") ? path.join(builtDir("ferretdb", "ferretdb")!, "ferretdb") : undefined);
 const BUSYBOX = spawnSync("sh", ["-c", "command -v busybox"]).status === 0;
 const READY = !!TOOLS && !!FERRETDB && BUSYBOX;
 if (!READY) {
@@ -50,11 +56,12 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
         await db.collection("ocr_jobs").createIndex({ job_id: 1, status: 1, created_at: 1 });
         await db.collection("cost_records").insertMany(Array.from({ length: 4 }, (_, n) => ({ enrichment_job_id: n, timestamp: new Date() })));
         await db.collection("cost_records").createIndex({ timestamp: 1 });
-        // Only _id indexes: FerretDB 1.24 refuses the "ns" option mongorestore adds to every
-        // secondary index it restores (it relies on ignoreUnknownIndexOptions, which FerretDB
-        // does not honour), so the restore half runs on collections without them.
+        // Secondary indexes (one a TTL) in the restore half: mongorestore sends each with an
+        // `ns` option, which unpatched FerretDB 1.24 refuses (patches/ferretdb-v1.24.2-index-options.patch).
         const plain = client.db("plain");
-        await plain.collection("review_queue").insertMany(Array.from({ length: 9 }, (_, n) => ({ document_id: n })));
+        await plain.collection("review_queue").insertMany(Array.from({ length: 9 }, (_, n) => ({ document_id: n, status: "new", completed_at: new Date() })));
+        await plain.collection("review_queue").createIndex({ document_id: 1, status: 1 });
+        await plain.collection("review_queue").createIndex({ completed_at: 1 }, { expireAfterSeconds: 2592000 });
         await plain.collection("cost_records").insertMany(Array.from({ length: 2 }, (_, n) => ({ n })));
         return;
       } catch {
@@ -143,6 +150,16 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
       ["cost_records", 2, 2],
       ["review_queue", 9, 9],
     ]);
+    // The secondary indexes came back, the TTL with its option.
+    const client = new MongoClient(uri);
+    try {
+      await client.connect();
+      const indexes = await client.db("plain_restore_test").collection("review_queue").indexes();
+      expect(indexes.map((i) => i.name).sort()).toEqual(["_id_", "completed_at_1", "document_id_1_status_1"]);
+      expect(indexes.find((i) => i.name === "completed_at_1")?.expireAfterSeconds).toBe(2592000);
+    } finally {
+      await client.close();
+    }
   }, 90_000);
 
   it("a server that is gone fails the run and leaves the archives alone", async () => {

@@ -607,8 +607,15 @@ describe("the list of checks", () => {
       expect(typeof module.check?.check, file).toBe("function");
     }
     expect(ALL_CHECKS.at(-1)!.name).toBe("edge");
-    // Issue 9, 4.2, as nine checks (the container health of 4.1 included).
-    expect(files).toEqual(["alert-delivery", "edge", "health", "indexes", "model-pulls", "nsq-topic", "ports", "prometheus-targets", "secret-files"]);
+    // Issue 9, 4.2, as nine checks (the container health of 4.1 included), and issue 12's backup and restore.
+    expect(files).toEqual(["alert-delivery", "backup", "edge", "health", "indexes", "model-pulls", "nsq-topic", "ports", "prometheus-targets", "restore", "secret-files"]);
+    // The order the e2e runs them in: backup after the indexes and Prometheus' first scrapes, restore right after backup (its archive).
+    const order = ALL_CHECKS.map((c) => c.name);
+    expect(order.indexOf("backup")).toBeGreaterThan(order.indexOf("indexes"));
+    expect(order.indexOf("backup")).toBeGreaterThan(order.indexOf("prometheus-targets"));
+    expect(order.indexOf("restore")).toBe(order.indexOf("backup") + 1);
+    // Report step names: `check <name>`, except backup and restore, issue 12's steps named exactly so.
+    expect(ALL_CHECKS.map((c) => c.step ?? `check ${c.name}`).filter((s) => !s.startsWith("check "))).toEqual(["backup", "restore"]);
   });
 });
 

@@ -12,7 +12,9 @@ import { diffResource } from "./e2e/runner/diff";
 import { buildDigest } from "./e2e/runner/digest";
 import { deletionOrder, type Step } from "./e2e/runner/engine";
 import { StateStore, type StateResource } from "./e2e/runner/state";
-import { nestOverrides } from "./e2e/runner/cli";
+import { DEFAULT_CONFIG, nestOverrides, stackSecrets } from "./e2e/runner/cli";
+import { e2eSettings } from "./e2e/checks/support/run-one";
+import { SECRET_KEYS } from "../config/schema";
 import { runDriftReport } from "../release/drift";
 import { captureIo } from "./fixtures/release/support";
 
@@ -136,6 +138,26 @@ describe("uploads as one tar at /", () => {
 });
 
 describe("the state file", () => {
+  it("gives every secret the e2e stack file requires (backup.s3's S3 keys too), generated once and kept", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-secrets-"));
+    try {
+      const settings = e2eSettings(DEFAULT_CONFIG, path.join(dir, "no-images.json"), path.join(dir, "no-overrides.json"));
+      expect(settings.backup.s3?.endpoint).toBe("http://minio:9000");
+      const store = StateStore.open(path.join(dir, "state.json"), path.join(dir, "cache", "secrets.json"), "e2e");
+      const secrets = stackSecrets(store);
+      const required = Object.entries(SECRET_KEYS).filter(([, spec]) => spec.requiredWhen(settings as never)).map(([key]) => key);
+      expect(required).toEqual(expect.arrayContaining(["backupS3AccessKeyId", "backupS3SecretAccessKey"]));
+      for (const key of required) expect(secrets[key], key).toMatch(/\S/);
+      // MinIO's root user takes them: an access key of >= 3 characters, a secret of >= 8.
+      expect(secrets.backupS3AccessKeyId!.length).toBeGreaterThanOrEqual(3);
+      expect(secrets.backupS3SecretAccessKey!.length).toBeGreaterThanOrEqual(8);
+      expect(secrets.backupS3AccessKeyId).not.toBe(secrets.backupS3SecretAccessKey);
+      expect(stackSecrets(StateStore.open(path.join(dir, "state.json"), path.join(dir, "cache", "secrets.json"), "e2e"))).toEqual(secrets);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("holds secrets only as hashes; the values live in a 0600 file and come back on reopen", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-state-"));
     try {

@@ -32,5 +32,7 @@ export interface StepResult {
 
 export interface E2ECheck {
   name: string;
+  /** The step's name in the e2e report when it is a scenario step of its own (`backup`); default `check <name>`. */
+  step?: string;
   check(ctx: E2EContext): Promise<StepResult>;
 }

@@ -27,6 +27,7 @@ import { emptyReport, summaryLines, writeReport, type E2EReport } from "./report
 import { CACHE_DIR, DEFAULT_CONFIG, DEFAULT_STATE, E2E_STACK, nestOverrides, SECRETS_FILE, SINK, stackSecrets, type RunReport } from "./runner/cli";
 import { containerLogs, createContainer, deleteContainer, pullImage, type Props } from "./runner/docker";
 import { StateStore } from "./runner/state";
+import { MINIO_CONTAINER } from "./backup/check";
 
 const REPO = path.resolve(__dirname, "../..");
 const E2E_DIR = path.join(REPO, ".e2e");
@@ -280,17 +281,14 @@ async function startSink(image: string, egressNetwork: string): Promise<void> {
   throw new Error(`the sink did not answer on 127.0.0.1:${SINK.hostPort}/received:\n${await containerLogs(docker, SINK.container)}`);
 }
 
-async function loadChecks(): Promise<E2ECheck[]> {
+/** The checks in ALL_CHECKS' order (backup before restore; the edge last); every module of the folder must be in it. */
+async function loadChecks(): Promise<readonly E2ECheck[]> {
   const dir = path.join(__dirname, "checks");
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort() : [];
-  const checks: E2ECheck[] = [];
-  for (const file of files) {
-    const mod = (await import(path.join(dir, file))) as { check?: E2ECheck | E2ECheck["check"]; name?: string };
-    if (typeof mod.check === "function") checks.push({ name: mod.name ?? file.replace(/\.ts$/, ""), check: mod.check });
-    else if (mod.check && typeof mod.check.check === "function") checks.push(mod.check);
-    else throw new Error(`tests/e2e/checks/${file} exports no check`);
-  }
-  return checks;
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => f.replace(/\.ts$/, "")) : [];
+  const { ALL_CHECKS } = await import("./checks/support/all");
+  const missing = files.filter((f) => !ALL_CHECKS.some((c) => c.name === f));
+  if (missing.length) throw new Error(`tests/e2e/checks/${missing.join(", ")} not in ALL_CHECKS (tests/e2e/checks/support/all.ts)`);
+  return ALL_CHECKS;
 }
 
 async function versions(): Promise<Record<string, string>> {
@@ -404,7 +402,7 @@ async function checksAndScale(ctx: E2EContext, sinkImage: string): Promise<void>
   });
 
   for (const check of await loadChecks()) {
-    await step(`check ${check.name}`, async () => {
+    await step(check.step ?? `check ${check.name}`, async () => {
       const result = await Promise.race([
         check.check(ctx),
         new Promise<StepResult>((resolve) => setTimeout(() => resolve({ ok: false, detail: "timed out after 5 minutes" }), 5 * 60_000).unref()),
@@ -479,7 +477,8 @@ async function removeLeftovers(includeVolumes: boolean): Promise<string[]> {
   const removed: string[] = [];
   for (const c of await docker.listContainers({ all: true })) {
     const name = c.Names[0]!.replace(/^\//, "");
-    if (name.startsWith(`${PREFIX}-`)) {
+    // The backup step's MinIO sits on the stack's private network (restore removes it; an interrupted run may not have).
+    if (name.startsWith(`${PREFIX}-`) || name === MINIO_CONTAINER) {
       await deleteContainer(docker, c.Id);
       removed.push(`container ${name}`);
     }
@@ -504,6 +503,8 @@ async function removeLeftovers(includeVolumes: boolean): Promise<string[]> {
 
 async function teardown(started: number, startedDockerd: number | undefined, ctx?: E2EContext): Promise<number> {
   await deleteContainer(docker, SINK.container);
+  // Normally gone after the restore step; left attached, it would keep the private network from being deleted.
+  await deleteContainer(docker, MINIO_CONTAINER);
   let mongoInputs: Props | undefined;
   const before = openStore();
   const mongo = Object.values(before.state.resources).find((r) => r.type === "docker:index/container:Container" && r.name === "mongodb");

@@ -188,6 +188,13 @@ release_lock() { rm -rf "$BACKUP_STATE_DIR/lock"; }
 mongo_config_args() { echo "--config=$1"; }
 
 # --- metrics (docs/metrics-contract.md): rendered from the state files, written atomically
+# The series both the dump and the copier write carry ONE help text: node-exporter's textfile
+# collector merges the files and drops a family whose HELP differs from the first file's (the
+# copier's file sorts first, so the dump's contract series vanished from Prometheus). The
+# contract's two are monitoring/contract.ts's help, word for word.
+HELP_RUNS="MongoDB backup runs, by outcome (mongodb-backup-offsite: off-host copies of an archive)."
+HELP_LAST_SUCCESS="Unix time of the last successful MongoDB backup (mongodb-backup-offsite: dump time of the newest archive the off-host storage holds)."
+HELP_ARCHIVES="MongoDB backup archives kept (mongodb-backup: on the backup volume; mongodb-backup-offsite: on the off-host storage)."
 metric() { # NAME TYPE HELP, then "labels value" lines on stdin
   printf '# HELP %s %s\n# TYPE %s %s\n' "$1" "$3" "$1" "$2"
   while read -r _labels _value; do printf '%s{%s} %s\n' "$1" "$_labels" "$_value"; done
@@ -199,14 +206,14 @@ publish_metrics() {
   _s="service=\"$BACKUP_SERVICE\""
   {
     printf '%s\n' "$_s,status=\"success\" $(state_get "$_d" success 0)" "$_s,status=\"failed\" $(state_get "$_d" failed 0)" |
-      metric enrichment_backup_runs_total counter "MongoDB backup runs, by outcome."
+      metric enrichment_backup_runs_total counter "$HELP_RUNS"
     # 0 until a dump succeeds: BackupTooOld then fires, which is the truth (there is no backup).
-    echo "$_s $(state_get "$_d" last_success 0)" | metric enrichment_backup_last_success_timestamp_seconds gauge "Unix time of the last successful MongoDB backup."
+    echo "$_s $(state_get "$_d" last_success 0)" | metric enrichment_backup_last_success_timestamp_seconds gauge "$HELP_LAST_SUCCESS"
     echo "$_s $(state_get "$_d" last_end 0)" | metric enrichment_backup_last_run_end_timestamp_seconds gauge "Unix time the last backup run ended, whatever its outcome."
     echo "$_s $(state_get "$_d" last_ok 0)" | metric enrichment_backup_last_run_success gauge "1 when the last backup run succeeded, 0 when it failed."
     echo "$_s $(state_get "$_d" last_duration 0)" | metric enrichment_backup_last_run_duration_seconds gauge "Duration of the last backup run."
     echo "$_s $(state_get "$_d" last_size 0)" | metric enrichment_backup_last_size_bytes gauge "Size of the newest verified archive."
-    echo "$_s $(list_archives | wc -l | tr -d ' ')" | metric enrichment_backup_archives gauge "Archives kept on the backup volume."
+    echo "$_s $(list_archives | wc -l | tr -d ' ')" | metric enrichment_backup_archives gauge "$HELP_ARCHIVES"
     printf '%s\n' "$_s,status=\"success\" $(state_get "$_r" success 0)" "$_s,status=\"failed\" $(state_get "$_r" failed 0)" |
       metric enrichment_backup_restore_test_runs_total counter "Restore tests into the scratch database, by outcome."
     echo "$_s $(state_get "$_r" last_success 0)" | metric enrichment_backup_last_restore_test_timestamp_seconds gauge "Unix time a backup was last restored successfully into a scratch database (the restore test)."

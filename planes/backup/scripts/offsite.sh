@@ -18,9 +18,9 @@ publish() {
   _s="service=\"$BACKUP_SERVICE\""
   {
     printf '%s\n' "$_s,status=\"success\" $(state_get "$state" success 0)" "$_s,status=\"failed\" $(state_get "$state" failed 0)" |
-      metric enrichment_backup_runs_total counter "Off-host copies of MongoDB backup archives, by outcome."
-    echo "$_s $(state_get "$state" last_success 0)" | metric enrichment_backup_last_success_timestamp_seconds gauge "Dump time of the newest archive the off-host storage holds."
-    echo "$_s $(state_get "$state" remote_archives 0)" | metric enrichment_backup_archives gauge "Archives kept on the off-host storage."
+      metric enrichment_backup_runs_total counter "$HELP_RUNS"
+    echo "$_s $(state_get "$state" last_success 0)" | metric enrichment_backup_last_success_timestamp_seconds gauge "$HELP_LAST_SUCCESS"
+    echo "$_s $(state_get "$state" remote_archives 0)" | metric enrichment_backup_archives gauge "$HELP_ARCHIVES"
   } | write_atomically "$BACKUP_METRICS_DIR/$BACKUP_SERVICE.prom"
 }
 

@@ -33,7 +33,9 @@ restore_scratch() { # ARCHIVE_PATH LOG
 
 case "${1:-}" in
   list)
-    list_archives | sort -r ;;
+    # Newest first by the time in the name, whatever the kind (a name sort put every pre-release
+    # snapshot before a newer daily dump, and `npm run restore` takes the first line).
+    list_archives | sed -n '1!G;h;$p' ;;
   cat)
     f=$(archive_path "${2:-}") || exit 1
     exec cat "$f" ;;

@@ -81,12 +81,14 @@ async function writeProbeDocuments(ctx: E2EContext, runId: string): Promise<void
   }
 }
 
+/** A support image by its build.sh key (`support.minio`): support-images.json holds it without the `support.` prefix. */
 function supportImage(key: string): string | undefined {
   for (const file of ["support-images.json", "images.json"]) {
     const full = path.join(REPO, ".e2e", file);
     if (!fs.existsSync(full)) continue;
     const images = JSON.parse(fs.readFileSync(full, "utf8")) as Record<string, string>;
-    if (images[key]) return images[key];
+    const found = images[key] ?? images[key.replace(/^support\./, "")];
+    if (found) return found;
   }
   return undefined;
 }
@@ -142,10 +144,20 @@ async function offsiteCopy(ctx: E2EContext, archive: string, dumpedAt: number): 
   if (problem) return fail(problem);
   const offsite = `${ctx.prefix}-${OFFSITE_SERVICE}`;
   const rclone = ["rclone", `--config=${BACKUP_PATHS.rcloneConfig}`];
-  // The bucket: created through the copier's own credentials once MinIO answers.
-  const mkdir = [...rclone, "mkdir", `offsite:${s3.bucket}`];
-  const made = await poll(() => exec(ctx.docker, offsite, mkdir, { timeoutMs: 20_000 }), (r) => r.exitCode === 0, { tries: 20, timeoutMs: 60_000, intervalMs: 3_000 });
-  if (!made.accepted) return fail(`MinIO did not take the bucket: ${describeExec(mkdir, made.value)}`);
+  // The bucket: created through the copier's own credentials once MinIO answers. The copier's
+  // config says no_check_bucket (it needs no create permission), which makes rclone's mkdir a
+  // no-op: the connection string turns it off for this one command.
+  const mkdir = [...rclone, "mkdir", `offsite,no_check_bucket=false:${s3.bucket}`];
+  const listBuckets = [...rclone, "lsf", "--dirs-only", "offsite:"];
+  const made = await poll(
+    async () => {
+      const run = await exec(ctx.docker, offsite, mkdir, { timeoutMs: 20_000 });
+      return run.exitCode === 0 ? exec(ctx.docker, offsite, listBuckets, { timeoutMs: 20_000 }) : run;
+    },
+    (r) => r.exitCode === 0 && r.stdout.split("\n").includes(`${s3.bucket}/`),
+    { tries: 20, timeoutMs: 60_000, intervalMs: 3_000 },
+  );
+  if (!made.accepted) return fail(`MinIO did not take the bucket ${s3.bucket}: ${describeExec(mkdir, made.value)}`);
   // One copier round now instead of waiting for its interval (the round is stateless and idempotent).
   const round = ["/bin/sh", "-c", `BACKUP_ONCE=1 exec ${BACKUP_PATHS.bin}/offsite.sh`];
   const copied = await exec(ctx.docker, offsite, round, { timeoutMs: 180_000 });
@@ -163,6 +175,7 @@ async function offsiteCopy(ctx: E2EContext, archive: string, dumpedAt: number): 
 
 export const backupCheck: E2ECheck = {
   name: "backup",
+  step: "backup",
   async check(ctx) {
     const container = `${ctx.prefix}-${BACKUP_SERVICE}`;
     const runId = `e2e-${Date.now()}`;
@@ -222,6 +235,7 @@ export const backupCheck: E2ECheck = {
 
 export const restoreCheck: E2ECheck = {
   name: "restore",
+  step: "restore",
   async check(ctx) {
     try {
       const out: string[] = [];

@@ -31,6 +31,10 @@ export function stackSecrets(store: StateStore): Record<string, string> {
   return {
     anthropicApiKey: store.configSecret("anthropicApiKey", () => `sk-ant-e2e-${randomBytes(24).toString("hex")}`),
     slackWebhookUrl: store.configSecret("slackWebhookUrl", () => `http://${SINK.container}:${SINK.port}/slack/${randomBytes(12).toString("hex")}`),
+    // The off-host copy's S3 keys (backup.s3); the backup step's MinIO takes them as its root user
+    // (MinIO wants an access key of >= 3 and a secret of >= 8 characters).
+    backupS3AccessKeyId: store.configSecret("backupS3AccessKeyId", () => `e2e${randomBytes(8).toString("hex")}`),
+    backupS3SecretAccessKey: store.configSecret("backupS3SecretAccessKey", () => randomBytes(24).toString("hex")),
   };
 }
 
