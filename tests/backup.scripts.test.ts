@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseDaily, parseWeekly } from "../config/backup";
 import { releaseLabel } from "../release/restore";
-import { METRICS } from "../monitoring/contract";
+import { METRICS } from "../facts/metricsContract";
 
 const SCRIPTS = path.resolve(__dirname, "..", "planes", "backup", "scripts");
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;

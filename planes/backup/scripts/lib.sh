@@ -191,7 +191,7 @@ mongo_config_args() { echo "--config=$1"; }
 # The series both the dump and the copier write carry ONE help text: node-exporter's textfile
 # collector merges the files and drops a family whose HELP differs from the first file's (the
 # copier's file sorts first, so the dump's contract series vanished from Prometheus). The
-# contract's two are monitoring/contract.ts's help, word for word.
+# contract's two are facts/metricsContract.ts's help, word for word.
 HELP_RUNS="MongoDB backup runs, by outcome (mongodb-backup-offsite: off-host copies of an archive)."
 HELP_LAST_SUCCESS="Unix time of the last successful MongoDB backup (mongodb-backup-offsite: dump time of the newest archive the off-host storage holds)."
 HELP_ARCHIVES="MongoDB backup archives kept (mongodb-backup: on the backup volume; mongodb-backup-offsite: on the off-host storage)."
