@@ -162,6 +162,52 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
     }
   }, 90_000);
 
+  it("restore.sh apply (npm run restore --apply's last step) dumps the live database first, then replaces it with the real mongorestore", async () => {
+    const env = {
+      PATH: `${TOOLS}:${process.env.PATH}`,
+      BACKUP_DIR: path.join(dir, "apply-archives"),
+      BACKUP_METRICS_DIR: path.join(dir, "apply-metrics"),
+      BACKUP_DATABASE: "applied",
+      BACKUP_SCRATCH_DATABASE: "applied_restore_test",
+      BACKUP_MONGO_CONFIG: path.join(dir, "backup.yaml"),
+      // FerretDB has no roles: the restore user's config points at the same server.
+      BACKUP_RESTORE_CONFIG: path.join(dir, "backup.yaml"),
+    };
+    const sh = (script: string, ...args: string[]) => spawnSync("busybox", ["sh", path.join(SCRIPTS, script), ...args], { env, encoding: "utf8", timeout: 60_000 });
+    const client = new MongoClient(uri);
+    try {
+      await client.connect();
+      const items = client.db("applied").collection("items");
+      await items.insertMany(Array.from({ length: 6 }, (_, n) => ({ n, state: "before" })));
+      await items.createIndex({ n: 1 });
+      const dumped = sh("dump.sh", "daily");
+      expect(dumped.status, dumped.stderr).toBe(0);
+      const archive = dumped.stdout.trim();
+
+      // The incident: documents lost and a stray one written after the dump.
+      await items.deleteMany({ n: { $gte: 2 } });
+      await items.insertOne({ n: 99, state: "after" });
+
+      const refused = sh("restore.sh", "apply", "daily-19700101T000000Z.archive.gz");
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain("no archive daily-19700101T000000Z.archive.gz");
+      expect(await items.countDocuments()).toBe(3);
+
+      const applied = sh("restore.sh", "apply", archive);
+      expect(applied.status, applied.stderr).toBe(0);
+      const safety = applied.stdout.trim();
+      expect(safety).toMatch(/^pre-restore-\d{8}T\d{6}Z\.archive\.gz$/);
+      // The live database is the archive's again: the lost documents back, the stray one gone, the index kept.
+      expect((await items.find({}, { projection: { _id: 0, n: 1 } }).sort({ n: 1 }).toArray()).map((d) => d.n)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect((await items.indexes()).map((i) => i.name).sort()).toEqual(["_id_", "n_1"]);
+      // The pre-restore dump holds the state it replaced, so the apply can itself be undone.
+      const undo = await summarizeArchive(fs.readFileSync(path.join(env.BACKUP_DIR, safety)));
+      expect(undo.collections.items?.documents).toBe(3);
+    } finally {
+      await client.close();
+    }
+  }, 120_000);
+
   it("a server that is gone fails the run and leaves the archives alone", async () => {
     const archives = path.join(dir, "archives");
     const before = fs.readdirSync(archives).sort();
