@@ -5,7 +5,7 @@
 // published network has no NAT but is still forwarded. scripts/host-firewall.sh closes both.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformContext } from "./serviceContainer";
+import type { PlatformContext } from "./context";
 
 export interface PlatformNetworkArgs {
   context: PlatformContext;

@@ -5,27 +5,17 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES, ImageKey, RuntimeUser, userSpec } from "../facts/images";
 import type { PlatformNetwork } from "./network";
+import type { PlatformContext } from "./context";
 import { dockerCpus, goDuration } from "../facts/readback";
 import { LABEL_PREFIX } from "../facts/services";
+
+// Re-exported: most components import the context with the container.
+export type { PlatformContext } from "./context";
 
 export type ServiceGroup = "data" | "model" | "mcp" | "enrichment" | "api" | "edge" | "monitoring";
 
 /** Groups whose containers run the platform's own images (release.images): they run as `appRuntimeUser`. */
 export const APP_GROUPS: readonly ServiceGroup[] = ["mcp", "enrichment", "api"];
-
-/** What every component needs to name and label what it creates. */
-export interface PlatformContext {
-  stack: string;
-  environment: "staging" | "production";
-  /** Prefix of container, volume and network names. */
-  prefix: string;
-  /** Stateful volumes get `protect` + `retainOnDelete` when true. */
-  protectState: boolean;
-  /** Docker host, for commands that run the docker CLI against it (model pulls, topic creation). */
-  dockerHost: string;
-  /** uid:gid the platform's own images run as (enrichment:appRuntimeUser). */
-  appRuntimeUser: RuntimeUser;
-}
 
 export interface Healthcheck {
   /** Docker healthcheck test, e.g. ["CMD", "ollama", "list"]. */
