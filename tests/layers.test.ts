@@ -1,4 +1,4 @@
-// The layers of the program (issue 14): imports run down only. A file may import from its own
+// The layers of the program (issue 14): imports run down only, and no files import one another. A file may import from its own
 // layer and the layers below it, never from one above; the planes are ordered too, so one plane
 // builds on the planes before it and never on one after. README.md's "Layout" section draws the
 // same table.
@@ -63,6 +63,38 @@ export function layerViolations(edges: readonly ImportEdge[]): string[] {
   return [...new Set(problems)];
 }
 
+/** Groups of files that import one another in a circle (Tarjan's strongly connected components). */
+export function importCycles(edges: readonly ImportEdge[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const { from, to } of edges) next.set(from, [...(next.get(from) ?? []), to]);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (file: string) => {
+    index.set(file, index.size);
+    low.set(file, index.get(file)!);
+    stack.push(file);
+    for (const target of next.get(file) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(file, Math.min(low.get(file)!, low.get(target)!));
+      } else if (stack.includes(target)) low.set(file, Math.min(low.get(file)!, index.get(target)!));
+    }
+    if (low.get(file) === index.get(file)) {
+      const group: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        group.push(member);
+      } while (member !== file);
+      if (group.length > 1 || (next.get(file) ?? []).includes(file)) cycles.push(group.sort());
+    }
+  };
+  for (const file of next.keys()) if (!index.has(file)) visit(file);
+  return cycles;
+}
+
 function programFiles(dir = ROOT): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -109,6 +141,10 @@ describe("the layers", () => {
     expect(layerViolations(edges)).toEqual([]);
   });
 
+  it("has no circle of imports between files, inside a layer either", () => {
+    expect(importCycles(edges), "break the circle: move what both files need into a file of its own").toEqual([]);
+  });
+
   it("keeps the facts free of the program: they import only other facts", () => {
     expect(edges.filter((e) => layerOf(e.from) === 0 && layerOf(e.to) !== 0)).toEqual([]);
   });
@@ -134,6 +170,20 @@ describe("the layers", () => {
     expect(drawn.filter((x) => x.line < 0).map((x) => x.p), "paths missing from the README picture").toEqual([]);
     const misplaced = drawn.filter((a) => drawn.some((b) => b.index < a.index && b.line < a.line)).map((x) => x.p);
     expect(misplaced, "drawn below a lower layer in the README picture").toEqual([]);
+  });
+});
+
+describe("importCycles", () => {
+  it("finds files that import one another, directly or round a longer circle, and nothing else", () => {
+    expect(importCycles([
+      { from: "components/network.ts", to: "components/serviceContainer.ts" },
+      { from: "components/serviceContainer.ts", to: "components/network.ts" },
+      { from: "a.ts", to: "b.ts" },
+      { from: "b.ts", to: "c.ts" },
+      { from: "c.ts", to: "a.ts" },
+      { from: "c.ts", to: "d.ts" },
+    ]).sort()).toEqual([["a.ts", "b.ts", "c.ts"], ["components/network.ts", "components/serviceContainer.ts"]]);
+    expect(importCycles([{ from: "a.ts", to: "b.ts" }, { from: "b.ts", to: "c.ts" }])).toEqual([]);
   });
 });
 
