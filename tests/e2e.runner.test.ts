@@ -12,7 +12,7 @@ import { diffResource } from "./e2e/runner/diff";
 import { buildDigest } from "./e2e/runner/digest";
 import { deletionOrder, type Step } from "./e2e/runner/engine";
 import { StateStore, type StateResource } from "./e2e/runner/state";
-import { DEFAULT_CONFIG, nestOverrides, stackSecrets } from "./e2e/runner/cli";
+import { DEFAULT_CONFIG, nestOverrides, setValue, stackSecrets } from "./e2e/runner/cli";
 import { e2eSettings } from "./e2e/checks/support/run-one";
 import { SECRET_KEYS } from "../config/schema";
 import { runDriftReport } from "../release/drift";
@@ -243,5 +243,16 @@ describe("images.json as stack overrides", () => {
         sink: "127.0.0.1:5000/sink:1@sha256:cc",
       }),
     ).toEqual({ images: { mongodb: "127.0.0.1:5000/mongodb:7@sha256:aa" }, release: { images: { "mcp-server": "127.0.0.1:5000/mcp-server:1@sha256:bb" } } });
+  });
+});
+
+describe("--set", () => {
+  it("merges an object deeply over the overrides, so a new release version keeps the built images", () => {
+    const overrides: Record<string, unknown> = { release: { version: "e2e-1", images: { "cost-api": "127.0.0.1:5000/cost-api:e2e-1@sha256:ab" } } };
+    setValue(overrides, 'release={"version":"e2e-2"}');
+    setValue(overrides, 'workers={"replicas":2}');
+    expect(overrides).toEqual({ release: { version: "e2e-2", images: { "cost-api": "127.0.0.1:5000/cost-api:e2e-1@sha256:ab" } }, workers: { replicas: 2 } });
+    setValue(overrides, "environment=staging");
+    expect(overrides.environment).toBe("staging");
   });
 });

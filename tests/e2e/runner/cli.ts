@@ -47,7 +47,7 @@ export interface RunReport {
   seconds: number;
 }
 
-function setValue(overrides: Record<string, unknown>, assignment: string): void {
+export function setValue(overrides: Record<string, unknown>, assignment: string): void {
   const eq = assignment.indexOf("=");
   if (eq < 1) throw new Error(`--set expects <key>=<json>, got ${assignment}`);
   const key = assignment.slice(0, eq);
@@ -58,7 +58,8 @@ function setValue(overrides: Record<string, unknown>, assignment: string): void 
   } catch {
     value = text;
   }
-  overrides[key] = value;
+  // Merged deeply, as the stack file's values are: `release={"version":"x"}` keeps the release's images.
+  overrides[key] = mergeDeep(overrides[key], value);
 }
 
 export function mergeDeep(a: unknown, b: unknown): unknown {
