@@ -28,6 +28,9 @@ import { CACHE_DIR, DEFAULT_CONFIG, DEFAULT_STATE, E2E_STACK, nestOverrides, SEC
 import { containerLogs, createContainer, deleteContainer, pullImage, type Props } from "./runner/docker";
 import { StateStore } from "./runner/state";
 import { MINIO_CONTAINER } from "./backup/check";
+import { BACKUP_PATHS, BACKUP_SERVICE } from "../../facts/backupPaths";
+import { LABEL_PREFIX } from "../../facts/services";
+import { exec } from "./checks/support/docker";
 
 const REPO = path.resolve(__dirname, "../..");
 const E2E_DIR = path.join(REPO, ".e2e");
@@ -43,6 +46,8 @@ const DRIFT = { container: "nsqadmin", collection: "cost_records", index: "times
 /** An index made by hand before an `up`: the reconciler must never drop it. */
 const HAND_INDEX = { collection: "review_queue", name: "e2e_by_hand_1", keys: { e2e_by_hand: 1 } };
 const SCALE = 'workers={"replicas":2}';
+/** A new release (issue 12, item 3): its snapshot must be dumped and verified before any release container is replaced. */
+const RELEASE = { version: "e2e-2", set: 'release={"version":"e2e-2"}' };
 
 const E2E_USAGE = `Usage: npm run e2e -- [options]
 
@@ -450,6 +455,59 @@ async function checksAndScale(ctx: E2EContext, sinkImage: string): Promise<void>
     return { ok: worker?.State.Health?.Status === "healthy", detail: `${result.report.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`).join(", ")}; ${PREFIX}-enrichment-worker-2 ${worker?.State.Health?.Status ?? "missing"}` };
   });
 
+  await step("release change", () => releaseChange());
+}
+
+/**
+ * release.version e2e-1 -> e2e-2: the pre-release snapshot runs again and its verified archive is
+ * on the backup volume before the first release container is created anew; only the snapshot
+ * and the containers that carry the release change (the database, the queue and monitoring keep
+ * running); every release container runs e2e-2 and is healthy.
+ */
+async function releaseChange(): Promise<StepResult> {
+  const RELEASE_LABEL = `${LABEL_PREFIX}.release`;
+  const before = new Map((await docker.listContainers({ all: true })).map((c) => [c.Names[0]!.replace(/^\//, ""), c.Id]));
+  const result = await runner("up-release", ["up", "--set", SCALE, "--set", RELEASE.set]);
+  if (result.code !== 0) return { ok: false, detail: describeErrors(result.report) };
+  const changes = result.report.steps.filter((s) => s.op !== "same");
+  const snapshotRan = changes.some((s) => s.name === "pre-release-snapshot" && (s.op === "replace" || s.op === "create"));
+
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${RELEASE_LABEL}`] } });
+  const ours = containers.filter((c) => c.Names[0]!.startsWith(`/${PREFIX}-`));
+  const stale = ours.filter((c) => c.Labels[RELEASE_LABEL] !== RELEASE.version).map((c) => c.Names[0]!.slice(1));
+  const unhealthy: string[] = [];
+  let firstCreated = Infinity;
+  for (const c of ours) {
+    const info = await docker.getContainer(c.Id).inspect();
+    if (info.State.Health?.Status !== "healthy") unhealthy.push(`${c.Names[0]!.slice(1)} ${info.State.Health?.Status ?? info.State.Status}`);
+    firstCreated = Math.min(firstCreated, Date.parse(info.Created) / 1000);
+  }
+  // Replaced without carrying the release: a release must not restart what holds the data.
+  const releaseNames = new Set(ours.map((c) => c.Names[0]!.slice(1)));
+  const restarted: string[] = [];
+  for (const [name, id] of before) {
+    if (!name.startsWith(`${PREFIX}-`) || releaseNames.has(name)) continue;
+    const now = await docker.getContainer(name).inspect().then((i) => i.Id, () => "gone");
+    if (now !== id) restarted.push(name);
+  }
+
+  // The snapshot's archive, named after the release, and when it was written.
+  const backup = `${PREFIX}-${BACKUP_SERVICE}`;
+  // lib.sh's release_label: characters other than letters, digits, dot and underscore become "_".
+  const label = RELEASE.version.replace(/[^A-Za-z0-9._]/g, "_").slice(0, 64);
+  const listed = await exec(docker, backup, ["/bin/sh", "-c", `cd ${BACKUP_PATHS.dumpArchives} && for f in pre-release-${label}-*.archive.gz; do [ -f "$f" ] && echo "$f $(stat -c %Y "$f")"; done; ls`]);
+  const [archive, writtenAt] = (listed.stdout.trim().split("\n").find((line) => line.startsWith(`pre-release-${label}-`) && line.includes(" ")) ?? "").split(" ");
+  const written = Number(writtenAt);
+  const problems = [
+    ...(snapshotRan ? [] : ["the pre-release snapshot did not run again"]),
+    ...(archive && Number.isFinite(written) ? [] : [`no pre-release-${label}-*.archive.gz on the backup volume (it holds: ${listed.stdout.trim().split("\n").join(" ") || "nothing"}${listed.stderr.trim() ? `; ${listed.stderr.trim()}` : ""})`]),
+    ...(Number.isFinite(written) && written <= firstCreated ? [] : [`a release container was created at ${firstCreated}, before the snapshot's archive was written (${written})`]),
+    ...(stale.length ? [`still on the old release: ${stale.join(", ")}`] : []),
+    ...(unhealthy.length ? [`not healthy: ${unhealthy.join(", ")}`] : []),
+    ...(restarted.length ? [`replaced though they carry no release: ${restarted.join(", ")}`] : []),
+  ];
+  const summary = `${changes.length} changes (${changes.filter((s) => s.type === "docker:index/container:Container").length} containers); ${archive ?? "no archive"} written at ${written}, first release container created at ${firstCreated}; ${ours.length} release containers on ${RELEASE.version}`;
+  return { ok: problems.length === 0, detail: problems.length ? `${problems.join("; ")} (${summary})` : summary };
 }
 
 async function drift(ctx: E2EContext): Promise<void> {
@@ -461,7 +519,7 @@ async function drift(ctx: E2EContext): Promise<void> {
       // Altered, not only dropped: the same name over other keys.
       await collection.createIndex({ timestamp: -1 }, { name: DRIFT.index });
     });
-    const preview = await runner("preview-drift", ["preview", "--refresh", "--json", "--expect-no-changes", "--set", SCALE], { quiet: true });
+    const preview = await runner("preview-drift", ["preview", "--refresh", "--json", "--expect-no-changes", "--set", SCALE, "--set", RELEASE.set], { quiet: true });
     fs.writeFileSync(path.join(E2E_DIR, "preview-drift.json"), preview.stdout);
     const drift = await run(path.join(REPO, "node_modules/.bin/tsx"), [path.join(REPO, "scripts/drift-report.ts"), "-"], { stdin: preview.stdout });
     const named = [DRIFT.container, DRIFT.indexResource].filter((n) => drift.stdout.includes(n));
