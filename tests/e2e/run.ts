@@ -30,6 +30,7 @@ import { StateStore } from "./runner/state";
 import { MINIO_CONTAINER } from "./backup/check";
 import { BACKUP_PATHS, BACKUP_SERVICE } from "../../facts/backupPaths";
 import { LABEL_PREFIX } from "../../facts/services";
+import { releaseLabel } from "../../release/restore";
 import { exec } from "./checks/support/docker";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -493,8 +494,7 @@ async function releaseChange(): Promise<StepResult> {
 
   // The snapshot's archive, named after the release, and when it was written.
   const backup = `${PREFIX}-${BACKUP_SERVICE}`;
-  // lib.sh's release_label: characters other than letters, digits, dot and underscore become "_".
-  const label = RELEASE.version.replace(/[^A-Za-z0-9._]/g, "_").slice(0, 64);
+  const label = releaseLabel(RELEASE.version);
   const listed = await exec(docker, backup, ["/bin/sh", "-c", `cd ${BACKUP_PATHS.dumpArchives} && for f in pre-release-${label}-*.archive.gz; do [ -f "$f" ] && echo "$f $(stat -c %Y "$f")"; done; ls`]);
   const [archive, writtenAt] = (listed.stdout.trim().split("\n").find((line) => line.startsWith(`pre-release-${label}-`) && line.includes(" ")) ?? "").split(" ");
   const written = Number(writtenAt);
