@@ -78,18 +78,23 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The scripts' environment for one database: archives and metrics in folders of its own (`<folder>archives`), the scratch database beside it. */
+  const scriptEnv = (database: string, folder: string, extra: Record<string, string> = {}) => ({
+    PATH: `${TOOLS}:${process.env.PATH}`,
+    BACKUP_DIR: path.join(dir, `${folder}archives`),
+    BACKUP_METRICS_DIR: path.join(dir, `${folder}metrics`),
+    BACKUP_DATABASE: database,
+    BACKUP_SCRATCH_DATABASE: `${database}_restore_test`,
+    BACKUP_MONGO_CONFIG: path.join(dir, "backup.yaml"),
+    ...extra,
+  });
+  /** The "plain" database's (the restore test and npm run restore's halves share its archives). */
+  const plainEnv = () => scriptEnv("plain", "plain-");
+
   it("writes a verified archive whose counts and indexes are the live database's", async () => {
     const archives = path.join(dir, "archives");
     const result = spawnSync("busybox", ["sh", path.join(SCRIPTS, "dump.sh"), "daily"], {
-      env: {
-        PATH: `${TOOLS}:${process.env.PATH}`,
-        BACKUP_DIR: archives,
-        BACKUP_METRICS_DIR: path.join(dir, "metrics"),
-        BACKUP_DATABASE: "enrichment",
-        BACKUP_MONGO_CONFIG: path.join(dir, "backup.yaml"),
-        BACKUP_RETENTION_DAYS: "30",
-        BACKUP_KEEP_LATEST: "7",
-      },
+      env: scriptEnv("enrichment", "", { BACKUP_RETENTION_DAYS: "30", BACKUP_KEEP_LATEST: "7" }),
       encoding: "utf8",
       timeout: 60_000,
     });
@@ -106,16 +111,6 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
     const metrics = fs.readFileSync(path.join(dir, "metrics", "mongodb-backup.prom"), "utf8");
     expect(metrics).toContain('enrichment_backup_runs_total{service="mongodb-backup",status="success"} 1');
   }, 90_000);
-
-  /** The scripts' environment for the "plain" database (the restore test and npm run restore's halves share its archives). */
-  const plainEnv = () => ({
-    PATH: `${TOOLS}:${process.env.PATH}`,
-    BACKUP_DIR: path.join(dir, "plain-archives"),
-    BACKUP_METRICS_DIR: path.join(dir, "plain-metrics"),
-    BACKUP_DATABASE: "plain",
-    BACKUP_SCRATCH_DATABASE: "plain_restore_test",
-    BACKUP_MONGO_CONFIG: path.join(dir, "backup.yaml"),
-  });
 
   it("the restore test restores with the real mongorestore into the scratch database and compares counts", async () => {
     const env = plainEnv();
@@ -163,16 +158,8 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
   }, 90_000);
 
   it("restore.sh apply (npm run restore --apply's last step) dumps the live database first, then replaces it with the real mongorestore", async () => {
-    const env = {
-      PATH: `${TOOLS}:${process.env.PATH}`,
-      BACKUP_DIR: path.join(dir, "apply-archives"),
-      BACKUP_METRICS_DIR: path.join(dir, "apply-metrics"),
-      BACKUP_DATABASE: "applied",
-      BACKUP_SCRATCH_DATABASE: "applied_restore_test",
-      BACKUP_MONGO_CONFIG: path.join(dir, "backup.yaml"),
-      // FerretDB has no roles: the restore user's config points at the same server.
-      BACKUP_RESTORE_CONFIG: path.join(dir, "backup.yaml"),
-    };
+    // FerretDB has no roles: the restore user's config points at the same server.
+    const env = scriptEnv("applied", "apply-", { BACKUP_RESTORE_CONFIG: path.join(dir, "backup.yaml") });
     const sh = (script: string, ...args: string[]) => spawnSync("busybox", ["sh", path.join(SCRIPTS, script), ...args], { env, encoding: "utf8", timeout: 60_000 });
     const client = new MongoClient(uri);
     try {
@@ -213,17 +200,13 @@ describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () =
     const before = fs.readdirSync(archives).sort();
     fs.writeFileSync(path.join(dir, "gone.yaml"), `uri: "mongodb://127.0.0.1:9/?directConnection=true&serverSelectionTimeoutMS=1000"\n`);
     const result = spawnSync("busybox", ["sh", path.join(SCRIPTS, "dump.sh"), "daily"], {
-      env: {
-        PATH: `${TOOLS}:${process.env.PATH}`,
-        BACKUP_DIR: archives,
-        BACKUP_METRICS_DIR: path.join(dir, "metrics"),
-        BACKUP_DATABASE: "enrichment",
+      env: scriptEnv("enrichment", "", {
         BACKUP_MONGO_CONFIG: path.join(dir, "gone.yaml"),
         BACKUP_NOW: String(Math.floor(Date.now() / 1000) + 86400),
         // mongodump waits for an unreachable server without end: the scripts bound it.
         BACKUP_TOOL_TIMEOUT_SECONDS: "3",
         BACKUP_TOOL_KILL_SECONDS: "2",
-      },
+      }),
       encoding: "utf8",
       timeout: 60_000,
     });
