@@ -53,6 +53,7 @@ export interface ResourceRecord {
   provider: string | null;
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
+  /** The option as registered, so tests can assert the program sets none (it sends read-back forms instead). */
   ignoreChanges: string[];
   additionalSecretOutputs: string[];
   /** Dotted paths of inputs that were secret, e.g. `uploads.0.content`. */
