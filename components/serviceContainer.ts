@@ -1,114 +1,22 @@
-// The one hardened container every service runs in: pinned image, healthcheck + wait, restart
-// policy, limits, log rotation, labels, private network with a DNS alias, no host port unless the
-// stack publishes one, secrets as files.
+// The one hardened container every service runs in on a single Docker host: pinned image,
+// healthcheck + wait, restart policy, limits, log rotation, labels, private network with a DNS
+// alias, no host port unless the stack publishes one, secrets as files. The host renderer of the
+// service description (serviceSpec.ts); swarmService.ts renders the same description on a swarm.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { IMAGES, ImageKey, RuntimeUser, userSpec } from "../facts/images";
-import type { PlatformNetwork } from "./network";
-import type { PlatformContext } from "./context";
 import { dockerCpus, goDuration } from "../facts/readback";
 import { LABEL_PREFIX } from "../facts/services";
+import { secretDelivery } from "./secretDelivery";
+import { RELEASE_ENV } from "../facts/metricsContract";
+import { dockerExec, ifContainerExists } from "./dockerCommand";
+import { DEFAULT_HEALTHCHECK, ExecOptions, PublishedPort, runtimeOf, ServiceEnvironment, serviceLabels, ServiceSpec, serviceSpecProblems } from "./serviceSpec";
 
-// Re-exported: most components import the context with the container.
+// Re-exported: most components import the context and the description's parts with the container.
 export type { PlatformContext } from "./context";
+export { APP_GROUPS } from "./serviceSpec";
+export type { ConfigFile, Healthcheck, HostMount, PublishedPort, SecretFile, ServiceGroup, VolumeMount } from "./serviceSpec";
 
-export type ServiceGroup = "data" | "model" | "mcp" | "enrichment" | "api" | "edge" | "monitoring";
-
-/** Groups whose containers run the platform's own images (release.images): they run as `appRuntimeUser`. */
-export const APP_GROUPS: readonly ServiceGroup[] = ["mcp", "enrichment", "api"];
-
-export interface Healthcheck {
-  /** Docker healthcheck test, e.g. ["CMD", "ollama", "list"]. */
-  test: string[];
-  intervalSeconds?: number;
-  timeoutSeconds?: number;
-  retries?: number;
-  startPeriodSeconds?: number;
-}
-
-export interface SecretFile {
-  /** Absolute path inside the container, e.g. /run/secrets/mongodb-root-password. */
-  path: string;
-  /** The secret; wrapped in pulumi.secret() here in case a caller forgot. */
-  content: pulumi.Input<string>;
-  /** Environment variable that receives the path (the image's `*_FILE` convention). */
-  envVar?: string;
-}
-
-export interface ConfigFile {
-  path: string;
-  content: pulumi.Input<string>;
-  executable?: boolean;
-}
-
-export interface PublishedPort {
-  internal: number;
-  external: number;
-  /** Host address; the stack's bind address (127.0.0.1 by default) when unset. */
-  address: string;
-  protocol?: "tcp" | "udp";
-}
-
-export interface VolumeMount {
-  volume: docker.Volume | pulumi.Input<string>;
-  containerPath: string;
-  readOnly?: boolean;
-}
-
-export interface HostMount {
-  hostPath: string;
-  containerPath: string;
-  readOnly?: boolean;
-}
-
-export interface ServiceContainerArgs {
-  context: PlatformContext;
-  network: PlatformNetwork;
-  /** Service name: the DNS alias on the private network and the container name suffix. */
-  service: string;
-  /**
-   * More DNS names on the private network: a pool's shared name (all its members answer it), so
-   * that Prometheus finds the members by DNS and scaling the pool changes no scrape config.
-   */
-  aliases?: string[];
-  group: ServiceGroup;
-  /** A pinned image reference, or an image resource shared by several containers (workers). */
-  image: string | docker.RemoteImage;
-  /**
-   * The third-party image's entry in facts/images.ts: its runtime user owns the secret files
-   * (and its `userOverride`, if any, is the container's --user). Unset for the platform's own
-   * images (groups mcp, enrichment, api), which run as `context.appRuntimeUser`.
-   */
-  imageKey?: ImageKey;
-  command?: pulumi.Input<string>[];
-  entrypoint?: pulumi.Input<string>[];
-  /** `--user`; defaults to the catalog's userOverride (third-party) or appRuntimeUser (own images). */
-  user?: string;
-  env?: Record<string, pulumi.Input<string>>;
-  secretFiles?: SecretFile[];
-  files?: ConfigFile[];
-  healthcheck: Healthcheck;
-  /** How long `pulumi up` waits for the container to turn healthy before failing. */
-  waitTimeoutSeconds: number;
-  memoryMb: number;
-  cpus: number;
-  /** Ports published on the host; none unless the stack publishes them. */
-  ports?: PublishedPort[];
-  /** Joins the egress network (a route out): only what must reach the outside. */
-  egress?: boolean;
-  /** Existing Docker networks (by name) to join as well; never managed here. */
-  externalNetworks?: pulumi.Input<string>[];
-  volumes?: VolumeMount[];
-  hostMounts?: HostMount[];
-  gpus?: string;
-  /** Release this container runs, shown as a label (canary vs current). */
-  release?: string;
-  labels?: Record<string, string>;
-  /** Resources this service must wait for (e.g. a healthy database). */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
-}
-
-const DEFAULT_HEALTHCHECK = { intervalSeconds: 15, timeoutSeconds: 5, retries: 5, startPeriodSeconds: 10 };
+export type ServiceContainerArgs = ServiceSpec & ServiceEnvironment;
 
 /** Orders ports as the provider reads them back (by internal port): the list is ForceNew. */
 const byInternalPort = (a: PublishedPort, b: PublishedPort) => a.internal - b.internal || (a.protocol ?? "tcp").localeCompare(b.protocol ?? "tcp");
@@ -138,8 +46,11 @@ export class ServiceContainer extends pulumi.ComponentResource {
 
     const health = { ...DEFAULT_HEALTHCHECK, ...args.healthcheck };
     const secretFiles = args.secretFiles ?? [];
-    const runtime = runtimeOf(args);
-    const env: Record<string, pulumi.Input<string>> = { ...(args.env ?? {}) };
+    const runtime = runtimeOf(args, context);
+    const user = args.user ?? runtime.user;
+    const delivery = secretDelivery(user ?? runtime.imageUser ?? "unknown", runtime.owner);
+    // A release container is told its release: the `release` label of its metrics (facts/metricsContract.ts).
+    const env: Record<string, pulumi.Input<string>> = { ...(args.release ? { [RELEASE_ENV]: args.release } : {}), ...(args.env ?? {}) };
     for (const file of secretFiles) if (file.envVar) env[file.envVar] = file.path;
 
     const networks: docker.types.input.ContainerNetworksAdvanced[] = [{ name: network.privateNetworkName, aliases: [service, ...(args.aliases ?? [])] }];
@@ -150,17 +61,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
     else if (args.ports?.length) networks.push({ name: network.publishedNetworkName, aliases: [service] });
     for (const external of args.externalNetworks ?? []) networks.push({ name: external, aliases: [service] });
 
-    const labels: Record<string, string> = {
-      [`${LABEL_PREFIX}.stack`]: context.stack,
-      [`${LABEL_PREFIX}.environment`]: context.environment,
-      [`${LABEL_PREFIX}.service`]: service,
-      [`${LABEL_PREFIX}.group`]: args.group,
-      [`${LABEL_PREFIX}.managed-by`]: "pulumi",
-      ...(args.release ? { [`${LABEL_PREFIX}.release`]: args.release } : {}),
-      // Which facts/images.ts entry describes the image (tests check the container against it).
-      ...(args.imageKey ? { [`${LABEL_PREFIX}.image-key`]: args.imageKey } : {}),
-      ...(args.labels ?? {}),
-    };
+    const labels = serviceLabels(args, context);
 
     this.container = new docker.Container(
       name,
@@ -170,19 +71,17 @@ export class ServiceContainer extends pulumi.ComponentResource {
         image: this.image.imageId,
         command: args.command,
         entrypoints: args.entrypoint,
-        user: args.user ?? runtime.user,
+        user,
         envs: Object.entries(env)
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([key, value]) => pulumi.interpolate`${key}=${value}`),
         uploads: [
-          // Readable by the service's own user and nobody else: 0400, owned by its uid:gid
-          // (numeric, so the provider does not look the names up on the Pulumi host).
+          // Readable by the service's own user (and root) only, in the one form the daemon honours
+          // for this container's user (components/secretDelivery.ts).
           ...secretFiles.map((file) => ({
             file: file.path,
             content: pulumi.secret(file.content),
-            permissions: "0400",
-            owner: String(runtime.owner.uid),
-            group: String(runtime.owner.gid),
+            ...delivery.upload,
           })),
           ...(args.files ?? []).map((file) => ({
             file: file.path,
@@ -225,6 +124,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             readOnly: mount.readOnly ?? true,
           })),
         ],
+        ...(secretFiles.length && delivery.groupAdds.length ? { groupAdds: delivery.groupAdds } : {}),
         // Absent, not empty, without a GPU: any gpus request makes Docker refuse the container on a
         // host without the NVIDIA runtime. "all" and "device=..." read back as sent.
         ...(args.gpus ? { gpus: args.gpus } : {}),
@@ -246,34 +146,23 @@ export class ServiceContainer extends pulumi.ComponentResource {
   url(port: number, path = ""): string {
     return `http://${this.hostname}:${port}${path}`;
   }
-}
 
-/** Who the container runs as and who owns its secret files. */
-function runtimeOf(args: ServiceContainerArgs): { owner: RuntimeUser; user?: string } {
-  if (args.imageKey) {
-    const facts = IMAGES[args.imageKey];
-    return { owner: facts.user.value, user: facts.userOverride };
+  /**
+   * A one-shot step inside the service (`docker exec`), as a shell command for command.local.Command.
+   * `args` gets the address the service listens on as seen by the step: its own loopback here.
+   */
+  exec(args: (self: string) => string[], _options: ExecOptions = {}): string {
+    return dockerExec(this.containerName, args("127.0.0.1"));
   }
-  if (APP_GROUPS.includes(args.group)) return { owner: args.context.appRuntimeUser, user: userSpec(args.context.appRuntimeUser) };
-  // A third-party image without a catalog entry: root-owned files, the image's own user. Only
-  // root (or a process with group 0) reads them; give the image an entry in facts/images.ts.
-  return { owner: { uid: 0, gid: 0 } };
+
+  /** Runs `then` only while the container exists, so a delete after it is gone succeeds. */
+  whenPresent(then: pulumi.Input<string>): pulumi.Input<string> {
+    return typeof then === "string" ? ifContainerExists(this.containerName, then) : pulumi.output(then).apply((command) => ifContainerExists(this.containerName, command));
+  }
 }
 
 function validate(name: string, args: ServiceContainerArgs): void {
-  const problems: string[] = [];
-  if (dockerCpus(args.cpus) === undefined) problems.push(`cpus ${args.cpus} does not read back as sent from the docker provider (facts/readback.ts); use e.g. 0.1, 0.25, 0.5, 1`);
-  if (args.gpus !== undefined && !/^(all|device=[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*)$/.test(args.gpus)) {
-    problems.push(`gpus "${args.gpus}" must be "all" or "device=<id>[,<id>...]" (leave it unset for no GPU)`);
-  }
-  if (!/^[a-z][a-z0-9-]*$/.test(args.service)) problems.push(`service "${args.service}" must be lower-case letters, digits and dashes`);
-  if (args.healthcheck.test.length === 0) problems.push("healthcheck.test must not be empty: `wait` needs a healthcheck");
-  if (!(args.waitTimeoutSeconds > 0)) problems.push("waitTimeoutSeconds must be > 0");
-  if (!(args.memoryMb >= 16)) problems.push(`memoryMb must be >= 16 (it is in MB), got ${args.memoryMb}`);
-  if (!(args.cpus > 0)) problems.push(`cpus must be > 0, got ${args.cpus}`);
-  for (const file of args.secretFiles ?? []) if (!file.path.startsWith("/")) problems.push(`secret file path "${file.path}" must be absolute`);
-  for (const file of args.files ?? []) if (!file.path.startsWith("/")) problems.push(`file path "${file.path}" must be absolute`);
-  const hostPorts = (args.ports ?? []).map((p) => `${p.address}:${p.external}`);
-  if (new Set(hostPorts).size !== hostPorts.length) problems.push(`host ports must be unique, got ${hostPorts.join(", ")}`);
+  const problems = serviceSpecProblems(args);
+  if ((args.replicas ?? 1) !== 1) problems.push(`one host runs one container per spec: give each replica a spec of its own (replicas ${args.replicas})`);
   if (problems.length) throw new Error(`ServiceContainer ${name}: ${problems.join("; ")}`);
 }

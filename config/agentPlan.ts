@@ -3,7 +3,7 @@
 // `agentConfigProblems` is also what the config schema reports, so a stack and a component built
 // alone are checked by the same code and get the same messages.
 import { CanarySettings, planAgent, ReleaseAssignment, ReleaseImages } from "./canary";
-import { AGENT_CATALOG, AgentBackend, AgentEntry } from "../facts/agents";
+import { AGENT_CATALOG, AgentBackend, AgentEntry, HOSTED_MODEL_NAME } from "../facts/agents";
 
 /** `enrichment:agents.<name>`: what a stack may override. */
 export interface AgentOverride {
@@ -32,7 +32,8 @@ export interface AgentPlan {
   memoryMb: number;
   cpus: number;
   environment: Record<string, string>;
-  assignment: ReleaseAssignment;
+  /** One per replica, in replica order: what it runs (the canary split may differ per replica). */
+  assignments: ReleaseAssignment[];
 }
 
 export interface AgentPlanInput {
@@ -54,24 +55,63 @@ export interface AgentConfigProblem {
 }
 
 /** Overrides of unknown agents, models the stack does not pull, unknown canary agents. */
-export function agentConfigProblems(input: Pick<AgentPlanInput, "catalog" | "overrides" | "models"> & { canaryAgents?: readonly string[] }): AgentConfigProblem[] {
+export function agentConfigProblems(
+  input: Pick<AgentPlanInput, "catalog" | "overrides" | "models"> & { canaryAgents?: readonly string[]; canaryAgentReplicas?: Readonly<Record<string, number>> },
+): AgentConfigProblem[] {
   const catalog = input.catalog ?? AGENT_CATALOG;
   const names = catalog.map((agent) => agent.name);
   const problems: AgentConfigProblem[] = [];
   for (const name of Object.keys(input.overrides)) {
     if (!names.includes(name)) problems.push({ path: ["agents", name], message: `expected an agent from facts/agents.ts: ${names.join(", ")}`, input: name });
   }
-  const pulled = `expected a model the stack pulls (release.models: ${Object.keys(input.models).join(", ")})`;
+  const pulledKeys = Object.keys(input.models);
+  const pulled = `expected a model the stack pulls (release.models: ${pulledKeys.join(", ")})`;
+  const pulledTags = Object.values(input.models);
   for (const agent of catalog) {
-    if (agent.backend !== "ollama") continue;
     const override = input.overrides[agent.name] ?? {};
     const model = override.model ?? agent.model;
     const fallback = override.fallbackModel ?? agent.fallbackModel;
-    if (!(model in input.models)) problems.push({ path: ["agents", agent.name, "model"], message: pulled, input: model });
-    if (fallback && !(fallback in input.models)) problems.push({ path: ["agents", agent.name, "fallbackModel"], message: pulled, input: fallback });
+    for (const [key, name] of [["model", model], ["fallbackModel", fallback]] as const) {
+      if (name === undefined) continue;
+      const path = ["agents", agent.name, key];
+      if (agent.backend === "ollama") {
+        if (name in input.models) continue;
+        // A hosted model's name on a local agent: say which back end serves it.
+        const hosted = Object.entries(HOSTED_MODEL_NAME).find(([, hostedModel]) => hostedModel.pattern.test(name));
+        const tag = Object.entries(input.models).find(([, pulledTag]) => pulledTag === name);
+        const why = hosted
+          ? `; ${JSON.stringify(name)} is a model of the ${hosted[0]} API, and ${agent.name} runs on Ollama`
+          : tag
+            ? `; ${JSON.stringify(name)} is the tag of release.models.${tag[0]}: name the key, ${JSON.stringify(tag[0])}`
+            : "";
+        problems.push({ path, message: `${pulled}${why}`, input: name });
+        continue;
+      }
+      const hostedModel = HOSTED_MODEL_NAME[agent.backend];
+      if (hostedModel.pattern.test(name)) continue;
+      const local = name in input.models || pulledTags.includes(name) || name.includes(":");
+      problems.push({
+        path,
+        message:
+          `expected a model of the ${agent.backend} API (${hostedModel.form}, such as ${JSON.stringify(agent.model)})` +
+          (local ? `: ${agent.name} calls the ${agent.backend} API, which does not serve the local (Ollama) model ${JSON.stringify(name)}` : ""),
+        input: name,
+      });
+    }
   }
   for (const name of input.canaryAgents ?? []) {
     if (!names.includes(name)) problems.push({ path: ["canary", "agents"], message: `expected agent names from facts/agents.ts: ${names.join(", ")}`, input: name });
+  }
+  for (const [name, count] of Object.entries(input.canaryAgentReplicas ?? {})) {
+    const entry = catalog.find((agent) => agent.name === name);
+    if (!entry || !(input.canaryAgents ?? []).includes(name)) {
+      problems.push({ path: ["canary", "agentReplicas", name], message: "expected an agent that canary.agents names", input: name });
+      continue;
+    }
+    const replicas = input.overrides[name]?.replicas ?? entry.replicas ?? 1;
+    if (count > replicas) {
+      problems.push({ path: ["canary", "agentReplicas", name], message: `expected at most the agent's replicas (${replicas}; enrichment:agents.${name}.replicas)`, input: count });
+    }
   }
   return problems;
 }
@@ -94,12 +134,13 @@ function catalogProblems(catalog: readonly AgentEntry[]): string[] {
 /** Merges catalog, overrides, models and canary into one plan per agent; throws listing every problem. */
 export function planAgents(input: AgentPlanInput): AgentPlan[] {
   const catalog = input.catalog ?? AGENT_CATALOG;
+  const configProblems = agentConfigProblems({ ...input, canaryAgents: input.canary?.agents, canaryAgentReplicas: input.canary?.agentReplicas });
   const problems = [
     ...catalogProblems(catalog),
-    ...agentConfigProblems({ ...input, canaryAgents: input.canary?.agents }).map(
-      (p) => `enrichment:${p.path.join(".")}: ${p.message}, got ${JSON.stringify(p.input)}`,
-    ),
+    ...configProblems.map((p) => `enrichment:${p.path.join(".")}: ${p.message}, got ${JSON.stringify(p.input)}`),
   ];
+  // An agent whose canary share is already reported is not planned (its plan would repeat the problem).
+  const reported = new Set(configProblems.filter((p) => p.path[1] === "agentReplicas").map((p) => String(p.path[2])));
 
   const plans: AgentPlan[] = [];
   for (const entry of catalog) {
@@ -108,9 +149,11 @@ export function planAgents(input: AgentPlanInput): AgentPlan[] {
     const fallbackModel = override.fallbackModel ?? entry.fallbackModel;
     const ollama = entry.backend === "ollama";
     const pulls = ollama ? [model, ...(fallbackModel ? [fallbackModel] : [])] : [];
-    let assignment: ReleaseAssignment;
+    const replicas = override.replicas ?? entry.replicas ?? 1;
+    if (reported.has(entry.name)) continue;
+    let assignments: ReleaseAssignment[];
     try {
-      assignment = planAgent(entry.name, input.release, input.canary, override.image);
+      assignments = planAgent(entry.name, replicas, input.release, input.canary, override.image);
     } catch (error) {
       problems.push((error as Error).message);
       continue;
@@ -124,11 +167,11 @@ export function planAgents(input: AgentPlanInput): AgentPlan[] {
       modelTag: ollama ? (input.models[model] ?? model) : model,
       fallbackTag: ollama && fallbackModel ? (input.models[fallbackModel] ?? fallbackModel) : fallbackModel,
       pulls,
-      replicas: override.replicas ?? entry.replicas ?? 1,
+      replicas,
       memoryMb: override.memoryMb ?? entry.memoryMb ?? input.defaultSize.memoryMb,
       cpus: override.cpus ?? entry.cpus ?? input.defaultSize.cpus,
       environment: { ...(entry.environment ?? {}) },
-      assignment,
+      assignments,
     });
   }
   if (problems.length) throw new Error(`agents: ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);

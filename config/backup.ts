@@ -4,6 +4,7 @@
 // reads them in exactly these forms.
 import { z } from "zod";
 import { bool, httpUrl, int, size, text } from "./fields";
+import { mongoDatabase } from "./names";
 
 const DAILY = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
@@ -79,7 +80,7 @@ export const BackupSchema = z
     toolTimeoutMinutes: int(1).default(120).describe("how long one mongodump or mongorestore may run (an unreachable server otherwise makes it wait forever)"),
     user: mongoUser("the MongoDB user the dumps connect as").default("backup"),
     restoreUser: mongoUser("the MongoDB user that replaces the live database on `npm run restore -- --apply`").default("restore"),
-    scratchDatabase: text("a database name").optional().describe("where restores are tested; defaults to <mongodb.database>_restore_test"),
+    scratchDatabase: mongoDatabase().optional().describe("where restores are tested; defaults to <mongodb.database>_restore_test"),
     s3: S3Schema.optional().describe("off-host copy to S3-compatible storage; credentials are the secrets backupS3AccessKeyId and backupS3SecretAccessKey"),
     resources: z
       .object({ dump: size(512, 0.5), offsite: size(128, 0.25), metrics: size(32, 0.1) })

@@ -20,6 +20,11 @@ export interface CanarySettings {
   workers: number;
   /** Agents (by name) that run the candidate. */
   agents: readonly string[];
+  /**
+   * For agents named in `agents`: how many of their replicas (the first ones) run the candidate;
+   * an agent not listed here runs it on all its replicas.
+   */
+  agentReplicas?: Readonly<Record<string, number>>;
 }
 
 /** What one container runs. */
@@ -65,12 +70,21 @@ export function planWorkers(replicas: number, current: ReleaseImages, canary?: C
 }
 
 /**
- * What an agent (all its replicas) runs: the candidate when `canary.agents` names it, else the
- * current release, or `imageOverride` (`enrichment:agents.<name>.image`) on the current release.
+ * What each replica of an agent runs (index 0 is `<name>` or `<name>-1`): the first
+ * `canary.agentReplicas[name]` replicas (all of them when unset) run the candidate when
+ * `canary.agents` names the agent; the others run the current release, or `imageOverride`
+ * (`enrichment:agents.<name>.image`) on the current release.
  */
-export function planAgent(name: string, current: ReleaseImages, canary?: CanarySettings, imageOverride?: string): ReleaseAssignment {
-  if (canary?.agents.includes(name)) return candidate(canary, name);
-  return stable(current, name, imageOverride);
+export function planAgent(name: string, replicas: number, current: ReleaseImages, canary?: CanarySettings, imageOverride?: string): ReleaseAssignment[] {
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`canary plan: ${name} replicas must be an integer >= 1, got ${replicas}`);
+  const named = canary?.agents.includes(name) ?? false;
+  const onCandidate = named ? (canary?.agentReplicas?.[name] ?? replicas) : 0;
+  if (!Number.isInteger(onCandidate) || onCandidate < 0 || onCandidate > replicas) {
+    throw new Error(`canary plan: canary.agentReplicas.${name} must be an integer from 1 to the agent's replicas (${replicas}), got ${onCandidate}`);
+  }
+  const stableAgent = onCandidate < replicas ? stable(current, name, imageOverride) : undefined;
+  const canaryAgent = onCandidate > 0 ? candidate(canary!, name) : undefined;
+  return Array.from({ length: replicas }, (_, i) => (i < onCandidate ? canaryAgent! : stableAgent!));
 }
 
 /** Worker container name for an index (1-based): stable across scaling. */

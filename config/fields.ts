@@ -66,9 +66,12 @@ export const dnsName = () =>
  * A CPU limit as in `docker run --cpus`, restricted to values the docker provider reads back as
  * sent (facts/readback.ts): any other value replaces its container on every `pulumi up`.
  */
+const CPUS_MIN = 0.05;
+const CPUS_MAX = 256;
 export const cpus = () =>
-  num(0.05, 256).superRefine((value, ctx) => {
-    if (dockerCpus(value) !== undefined) return;
+  num(CPUS_MIN, CPUS_MAX).superRefine((value, ctx) => {
+    // Out of range is one problem, said by num(); the read-back form is a second cause only in range.
+    if (value < CPUS_MIN || value > CPUS_MAX || dockerCpus(value) !== undefined) return;
     const nano = parseCpus(String(value));
     const readBack = nano === undefined ? "an error (more than nine decimals)" : `"${nanoCpusToDecimalString(nano)}"`;
     ctx.addIssue({
@@ -92,5 +95,5 @@ export const size = (memoryMb: number, cpuCount: number) =>
 export const httpUrl = (what: string) =>
   z.string({ error: `expected ${what}` }).regex(/^https?:\/\/[^\s/:]+(:\d+)?(\/\S*)?$/, { error: `expected ${what}` });
 
-/** A CORS origin as browsers send it: lower-case scheme://host[:port], no path or trailing slash (the schema and the edge config both check it). */
-export const ORIGIN = /^https?:\/\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
+/** A CORS origin as browsers send it: lower-case scheme://host[:port 1-65535], no path or trailing slash (the schema and the edge config both check it). */
+export const ORIGIN = /^https?:\/\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?$/;

@@ -1,7 +1,10 @@
 // Reads the stack's configuration once, validates it against the schema, and returns typed
 // settings plus the secrets as Pulumi secret outputs. The only module that touches Pulumi config.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { readerProblems, STACK_FILE_ENV } from "./yamlReaders";
 import { checkConfigKey, closest, knownKeysAt } from "./keys";
 import { recordReadsIfAsked } from "./reads";
 import { PROJECT, SECRET_KEYS, SecretKey, Settings, SettingsSchema } from "./schema";
@@ -182,9 +185,22 @@ export function parseStackConfig(stack: string, raw: RawConfig, secretValue: (ke
   };
 }
 
+/**
+ * Values of the stack file that Pulumi's CLI and the synth read differently (config/yamlReaders.ts).
+ * The engine hands the program only its own reading, so the file itself is read again here.
+ */
+export function stackFileReaderProblems(stack: string): string[] {
+  const file = process.env[STACK_FILE_ENV] ?? path.join(process.cwd(), `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) return [];
+  return readerProblems(fs.readFileSync(file, "utf8"), PROJECT);
+}
+
 /** The program's entry point into configuration. */
 export function loadStackConfig(): StackConfig {
   const config = new pulumi.Config(PROJECT);
-  const stackConfig = parseStackConfig(pulumi.getStack(), readRawConfig(), (key) => config.requireSecret(key));
+  const stack = pulumi.getStack();
+  const raw = readRawConfig();
+  raw.problems = [...(raw.problems ?? []), ...stackFileReaderProblems(stack)];
+  const stackConfig = parseStackConfig(stack, raw, (key) => config.requireSecret(key));
   return { ...stackConfig, settings: recordReadsIfAsked(stackConfig.settings) };
 }

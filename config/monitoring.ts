@@ -2,10 +2,38 @@
 // thresholds live here and in `targets` (config/targets.ts); planes/monitoring/alerts reads both.
 import { z } from "zod";
 import { bool, int, num, text } from "./fields";
+import type { ConfigProblem } from "./problems";
+import type { Targets } from "./targets";
 
-const durationMessage = "expected a Prometheus duration such as 15s, 5m or 4h";
-const duration = (fallback: string) =>
-  z.string({ error: durationMessage }).regex(/^\d+(ms|s|m|h|d|w|y)$/, { error: durationMessage }).default(fallback);
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 } as const;
+const DURATION = /^(\d{1,6})(ms|s|m|h|d|w|y)$/;
+
+/** Milliseconds of a Prometheus duration in the one-unit form the schema accepts, or undefined. */
+export function durationMs(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  return match ? Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS] : undefined;
+}
+
+/** The scrape timeout prometheus.yml sets (planes/monitoring/prometheus.ts); Prometheus refuses a scrape interval shorter than it. */
+export const PROMETHEUS_SCRAPE_TIMEOUT = "10s";
+
+const MAX_DURATION_MS = 10 * DURATION_UNITS_MS.y;
+const durationMessage = "expected a Prometheus duration such as 15s, 5m or 4h, above zero and at most 10y";
+/**
+ * A duration Prometheus, Alertmanager and Grafana all read: one unit, above zero (Alertmanager
+ * refuses a zero group or repeat interval; Prometheus reads a zero interval as its default), at
+ * most ten years (Go's durations end at 292 years; a longer one does not parse).
+ */
+const duration = (fallback: string, units = "ms|s|m|h|d|w|y") =>
+  z
+    .string({ error: durationMessage })
+    .regex(new RegExp(`^\\d{1,6}(${units})$`), { error: durationMessage })
+    // Only a duration of the right form is checked for its length: one message per value.
+    .refine((text) => {
+      const ms = durationMs(text);
+      return ms === undefined || (ms > 0 && ms <= MAX_DURATION_MS);
+    }, { error: durationMessage })
+    .default(fallback);
 
 export const AlertingSchema = z
   .object({
@@ -90,7 +118,8 @@ export const ThresholdsSchema = z
     ollamaProbeMaxSeconds: num(0).default(2).describe("duration of the Ollama /api/version probe"),
     gpuMemoryUsageMax: num(0, 1).default(0.95).describe("used share of GPU frame-buffer memory"),
     gpuTemperatureMaxCelsius: num(0).default(85).describe("GPU temperature"),
-    mixedReleaseMaxHours: int(1).default(6).describe("hours two releases may run side by side (a canary) before it is reported"),
+    // A Prometheus `for:` duration: at most a year, far inside Go's 292-year range (promtool refuses more).
+    mixedReleaseMaxHours: int(1, 8760).default(6).describe("hours two releases may run side by side (a canary) before it is reported"),
   })
   .strict()
   .prefault({});
@@ -112,7 +141,8 @@ export const MonitoringSchema = z
     alerting: AlertingSchema,
     grafana: z
       .object({
-        defaultRange: duration("24h"),
+        // Grafana's relative time ranges (now-24h) know s, m, h, d, w, M, y: no milliseconds.
+        defaultRange: duration("24h", "s|m|h|d|w|y"),
         rootUrl: z.string().url({ error: "expected the URL operators open Grafana at, such as https://grafana.example.org/" }).optional(),
       })
       .strict()
@@ -124,3 +154,49 @@ export const MonitoringSchema = z
 export type MonitoringSettings = z.output<typeof MonitoringSchema>;
 export type Thresholds = z.output<typeof ThresholdsSchema>;
 export type AlertingSettings = z.output<typeof AlertingSchema>;
+
+/**
+ * Warning and critical thresholds of one alert pair: the warning must fire first. `higherIsWorse`
+ * pairs (a queue's depth) need warning < critical; the others (days left, free share) need warning > critical.
+ */
+const SEVERITY_PAIRS: { warning: string[]; critical: string[]; higherIsWorse: boolean }[] = [
+  { warning: ["targets", "completenessMin"], critical: ["monitoring", "thresholds", "completenessCriticalMin"], higherIsWorse: false },
+  { warning: ["monitoring", "thresholds", "reviewQueueMax"], critical: ["monitoring", "thresholds", "reviewQueueCritical"], higherIsWorse: true },
+  { warning: ["monitoring", "thresholds", "queueBacklogMax"], critical: ["monitoring", "thresholds", "queueBacklogCritical"], higherIsWorse: true },
+  { warning: ["monitoring", "thresholds", "certificateExpiryDays"], critical: ["monitoring", "thresholds", "certificateExpiryCriticalDays"], higherIsWorse: false },
+  { warning: ["monitoring", "thresholds", "diskFreeMin"], critical: ["monitoring", "thresholds", "diskFreeCritical"], higherIsWorse: false },
+  { warning: ["monitoring", "thresholds", "agentErrorRateMax"], critical: ["monitoring", "thresholds", "agentErrorRateCritical"], higherIsWorse: true },
+  { warning: ["targets", "apiP95MaxSeconds"], critical: ["monitoring", "thresholds", "apiP95CriticalSeconds"], higherIsWorse: true },
+  { warning: ["targets", "errorRateMax"], critical: ["monitoring", "thresholds", "errorRateCritical"], higherIsWorse: true },
+];
+
+function at(root: unknown, path: string[]): number {
+  return path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], root) as number;
+}
+
+/** Cross-field rules of monitoring: alert pairs whose critical would fire before (or with) their warning. */
+export function monitoringConfigProblems(cfg: { monitoring: MonitoringSettings; targets: Targets }): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const scrapeTimeoutMs = durationMs(PROMETHEUS_SCRAPE_TIMEOUT)!;
+  if ((durationMs(cfg.monitoring.scrapeInterval) ?? Infinity) < scrapeTimeoutMs) {
+    problems.push({
+      path: ["monitoring", "scrapeInterval"],
+      message: `expected at least the scrape timeout (${PROMETHEUS_SCRAPE_TIMEOUT}): Prometheus refuses a configuration whose scrape interval is shorter than its scrape timeout`,
+      input: cfg.monitoring.scrapeInterval,
+    });
+  }
+  for (const pair of SEVERITY_PAIRS) {
+    const warning = at(cfg, pair.warning);
+    const critical = at(cfg, pair.critical);
+    const ordered = pair.higherIsWorse ? critical > warning : critical < warning;
+    if (ordered) continue;
+    const side = pair.higherIsWorse ? "above" : "below";
+    problems.push({
+      path: pair.critical,
+      message: `expected a critical threshold ${side} the warning's ${pair.warning.join(".")} (${warning}): the critical alert must not fire before the warning`,
+      input: critical,
+      reads: [pair.warning],
+    });
+  }
+  return problems;
+}

@@ -14,6 +14,18 @@ export const PromotionSchema = z
         failureLimit: int(0, 100).default(0).describe("failed measurements tolerated per gate"),
       })
       .strict()
+      .superRefine((samples, ctx) => {
+        // A gate fails when more than failureLimit of its count measurements fail: at or above
+        // the count, no measurement can fail it.
+        if (samples.failureLimit >= samples.count) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["failureLimit"],
+            input: samples.failureLimit,
+            message: `expected fewer than promotion.samples.count (${samples.count}): a gate tolerating ${samples.failureLimit} failed measurements out of ${samples.count} can never fail`,
+          });
+        }
+      })
       .prefault({}),
   })
   .strict()

@@ -4,10 +4,17 @@
 import { z } from "zod";
 import { bool, cpus, digestImage, dnsName, int, ipv4, oneOf, ORIGIN, pinnedImage, port, size, text } from "./fields";
 import { publishConflicts } from "./exposure";
-import { MonitoringSchema } from "./monitoring";
+import { MonitoringSchema, monitoringConfigProblems } from "./monitoring";
+import { sizeConfigProblems } from "./sizes";
+import { networkConfigProblems } from "./network";
+import { databaseNameProblems, dnsNameProblems, mongoDatabase, nsqTopic } from "./names";
 import { PromotionSchema } from "./promotion";
+import { RolloutSchema } from "./rollout";
 import { TargetsSchema } from "./targets";
 import { BACKUP_SECRET_KEYS, BackupSchema, backupConfigProblems } from "./backup";
+import type { ConfigProblem } from "./problems";
+import { DeployTargetSchema, deployTargetProblems } from "./deployTarget";
+import { INGESTION_SECRET_KEYS, IngestionSchema, ingestionConfigProblems, ingestionReleaseServices, ingestionAllowedReleaseServices } from "./ingestion";
 import { AGENT_CATALOG } from "../facts/agents";
 import { agentConfigProblems } from "./agentPlan";
 import { APP_SERVICES, LOOPBACK_ONLY_SERVICES, PUBLISHABLE_SERVICES } from "../facts/services";
@@ -96,9 +103,10 @@ const SettingsSchema = z
       .optional()
       .describe("prefix of every container, volume and network name; defaults to the stack name"),
     protectState: bool().optional().describe("protect stateful volumes from deletion; defaults to true in production"),
+    deployTarget: DeployTargetSchema,
     docker: z
       .object({
-        host: text("a Docker host URL such as unix:///var/run/docker.sock or ssh://deploy@host").default("unix:///var/run/docker.sock"),
+        host: text("a Docker host URL such as unix:///var/run/docker.sock or ssh://deploy@host (with deployTarget.kind: swarm, a manager)").default("unix:///var/run/docker.sock"),
         sshOpts: z.array(z.string()).default([]).describe("extra ssh options when host is ssh://"),
       })
       .strict()
@@ -107,7 +115,8 @@ const SettingsSchema = z
       .object({
         externalNetwork: text("the name of an existing Docker network").optional()
           .describe("attach the coordinator and APIs to this existing network (e.g. gvpocr-network); never created or deleted here"),
-        privateSubnet: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { error: "expected a CIDR such as 10.42.0.0/24" }).optional(),
+        // Checked for what Docker makes of it (config/network.ts): octets, prefix, room for every container.
+        privateSubnet: text("a CIDR such as 10.42.0.0/24").optional(),
       })
       .strict()
       .prefault({}),
@@ -137,6 +146,10 @@ const SettingsSchema = z
         release: ReleaseSchema.pick({ version: true, images: true }).strict().describe("the candidate release's version and images"),
         workers: int(0, 200).default(0).describe("how many workers run the candidate"),
         agents: z.array(z.string()).default([]).describe("agents that run the candidate"),
+        agentReplicas: z
+          .record(z.string(), int(1, 32))
+          .optional()
+          .describe("for agents in canary.agents: how many of their replicas (the first ones) run the candidate; unset: all of them (npm run rollout writes it)"),
       })
       .strict()
       .optional(),
@@ -164,7 +177,7 @@ const SettingsSchema = z
     mongodb: z
       .object({
         mode: oneOf(["managed", "external"]).default("managed"),
-        database: text().default("enrichment"),
+        database: mongoDatabase().default("enrichment"),
         appUser: text().default("enrichment"),
         adminHost: text().default("127.0.0.1").describe("address the Pulumi host uses to reach the port exposure.publish.mongodb binds (127.0.0.1 when Pulumi runs on the Docker host or through an ssh tunnel)"),
         waitTimeoutSeconds: int(10).default(180),
@@ -173,7 +186,7 @@ const SettingsSchema = z
       .prefault({}),
     nsq: z
       .object({
-        topic: text().default("enrichment"),
+        topic: nsqTopic().default("enrichment"),
       })
       .strict()
       .prefault({}),
@@ -244,12 +257,23 @@ const SettingsSchema = z
     targets: TargetsSchema,
     monitoring: MonitoringSchema,
     promotion: PromotionSchema,
+    rollout: RolloutSchema,
     backup: BackupSchema,
+    ingestion: IngestionSchema.optional().describe("the web-ingestion plane (planes/ingestion, docs/ingestion.md); absent: no such plane"),
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const issue = (path: (string | number)[], message: string, input?: unknown) =>
+    // One message per cause: a rule whose key, or a key it reads, already has a problem (a value
+    // of the wrong type or out of range) says nothing more about it.
+    const failed = ctx.issues.map((existing) => (existing.path ?? []).map(String).join("."));
+    const touched = (path: readonly (string | number)[]) => {
+      const key = path.map(String).join(".");
+      return failed.some((done) => done === key || done.startsWith(`${key}.`) || key.startsWith(`${done}.`));
+    };
+    const issue = (path: (string | number)[], message: string, input?: unknown, reads: readonly (readonly (string | number)[])[] = []) => {
+      if (touched(path) || reads.some(touched)) return;
       ctx.addIssue({ code: "custom", path, message, input });
+    };
 
     if (cfg.environment === "production" && cfg.workers.replicas < 2) {
       issue(["workers", "replicas"], "expected an integer >= 2 in production", cfg.workers.replicas);
@@ -272,7 +296,8 @@ const SettingsSchema = z
     if (cfg.mongodb.mode === "managed" && !cfg.exposure.publish.mongodb) {
       issue(["exposure", "publish", "mongodb"], "expected a loopback port (e.g. { port: 27017, address: 127.0.0.1 }) for the index reconciler to reach the managed MongoDB", undefined);
     }
-    if (cfg.monitoring.gpuMetrics === true && cfg.ollama.gpus === "none") {
+    // (A swarm reserves its GPU instead of --gpus: deployTargetProblems checks it there.)
+    if (cfg.monitoring.gpuMetrics === true && cfg.ollama.gpus === "none" && cfg.deployTarget.kind === "host") {
       issue(["monitoring", "gpuMetrics"], "expected false or unset when ollama.gpus is none: the DCGM exporter needs a GPU and the NVIDIA runtime", true);
     }
     if (cfg.tls.earlyRenewalDays >= cfg.tls.validityDays) {
@@ -285,18 +310,32 @@ const SettingsSchema = z
       issue(["tls", "caValidityDays"], `expected at least tls.validityDays (${cfg.tls.validityDays})`, cfg.tls.caValidityDays);
     }
 
-    const required = [...APP_SERVICES, ...AGENT_CATALOG.map((agent) => agent.name)];
+    const required = [...APP_SERVICES, ...AGENT_CATALOG.map((agent) => agent.name), ...ingestionReleaseServices(cfg.ingestion)];
     for (const service of required) {
       if (!cfg.release.images[service]) issue(["release", "images", service], "expected an image pinned by digest for this service", undefined);
     }
+    // The ingestion plane's images may stay while it is turned off (enabled: false).
+    const allowed = [...required, ...ingestionAllowedReleaseServices(cfg.ingestion).filter((service) => !required.includes(service))];
     for (const service of Object.keys(cfg.release.images)) {
-      if (!required.includes(service)) issue(["release", "images", service], `expected one of ${required.join(", ")}`, service);
+      if (!allowed.includes(service)) issue(["release", "images", service], `expected one of ${allowed.join(", ")}`, service);
     }
 
-    for (const problem of backupConfigProblems(cfg)) issue(problem.path, problem.message, problem.input);
+    // The cross-field rules of each area, each in its slice (one problem per cause, by key path).
+    for (const problem of <ConfigProblem[]>[
+      ...backupConfigProblems(cfg),
+      ...monitoringConfigProblems(cfg),
+      ...sizeConfigProblems(cfg),
+      ...networkConfigProblems(cfg),
+      ...dnsNameProblems(cfg.tls.dnsNames),
+      ...databaseNameProblems(cfg),
+      ...deployTargetProblems(cfg),
+      ...ingestionConfigProblems(cfg),
+    ]) {
+      issue(problem.path, problem.message, problem.input, problem.reads);
+    }
 
     // Agent overrides, their models and the canary's agents: the same check the agents' plan runs.
-    for (const problem of agentConfigProblems({ overrides: cfg.agents, models: cfg.release.models, canaryAgents: cfg.canary?.agents })) {
+    for (const problem of agentConfigProblems({ overrides: cfg.agents, models: cfg.release.models, canaryAgents: cfg.canary?.agents, canaryAgentReplicas: cfg.canary?.agentReplicas })) {
       issue(problem.path, problem.message, problem.input);
     }
 
@@ -321,7 +360,7 @@ const SettingsSchema = z
         }
       }
       for (const service of Object.keys(candidate.images)) {
-        if (!required.includes(service)) issue(["canary", "release", "images", service], `expected one of ${required.join(", ")}`, service);
+        if (!allowed.includes(service)) issue(["canary", "release", "images", service], `expected one of ${allowed.join(", ")}`, service);
       }
     }
   });
@@ -356,6 +395,7 @@ export const SECRET_KEYS = {
     requiredWhen: (cfg: Settings) => cfg.monitoring.alerting.deadMansSwitch.enabled,
   },
   ...BACKUP_SECRET_KEYS,
+  ...INGESTION_SECRET_KEYS,
 } as const satisfies Record<string, { description: string; requiredWhen: (cfg: Settings) => boolean }>;
 
 export type SecretKey = keyof typeof SECRET_KEYS;

@@ -10,6 +10,9 @@ export const TargetsSchema = z
     costPerDocumentMaxUsd: num(0).default(0.5).describe("USD per enriched document"),
     throughputMinPerHour: num(0).default(50).describe("documents enriched per hour"),
     apiP95MaxSeconds: num(0).default(0.2).describe("API request latency, 95th percentile"),
+    documentP95MaxSeconds: num(0)
+      .default(120)
+      .describe("a worker's time to enrich one document, 95th percentile (no source document gives a figure: set it from the measured baseline)"),
     errorRateMax: num(0, 1).default(0.001).describe("share of failed API requests and documents, 0..1"),
     dailyBudgetUsd: num(0).default(100).describe("LLM spend per day across all agents"),
     softLaunchDocuments: int(1).default(20).describe("documents processed before a release counts as soaked"),

@@ -24,6 +24,14 @@ export interface AgentEntry {
 }
 
 /**
+ * Model names each back end serves: the Anthropic API's are `claude-*` (docs.anthropic.com, Models
+ * overview); an Ollama agent names a `release.models` key, whose tag (`name:size`) the stack pulls.
+ */
+export const HOSTED_MODEL_NAME: Readonly<Record<Exclude<AgentBackend, "ollama">, { pattern: RegExp; form: string }>> = {
+  anthropic: { pattern: /^claude-[a-z0-9][a-z0-9.-]*$/, form: "claude-<name>" },
+};
+
+/**
  * The image contract of every agent: it serves `GET /health` and `GET /metrics` on this port
  * (private network only; agents have no service port of their own) and reads it from `PORT`.
  */

@@ -25,6 +25,15 @@ export const TARGET_LABELS = ["job", "instance", "service"] as const;
 
 const RELEASE = "release";
 
+/**
+ * The environment variable through which the program tells every container of the platform's
+ * own images which release it runs (`release.version`, or the canary's candidate): the value of
+ * the `release` label on the service's series. An image cannot know it by itself (the platform
+ * release is a deployment's name, not an image version), and the promotion gates and the
+ * rollout's canary analysis select on it.
+ */
+export const RELEASE_ENV = "ENRICHMENT_RELEASE";
+
 /** Metrics the platform's own services expose on `/metrics`. */
 export const PLATFORM_METRICS: readonly MetricSpec[] = [
   {
@@ -32,7 +41,7 @@ export const PLATFORM_METRICS: readonly MetricSpec[] = [
     type: "gauge",
     help: "Always 1 while the service runs the release named in the `release` label.",
     labels: ["service", RELEASE],
-    exposedBy: ["mcp-server", "enrichment-coordinator", "enrichment-worker", "review-api", "cost-api", "agents"],
+    exposedBy: ["mcp-server", "enrichment-coordinator", "enrichment-worker", "review-api", "cost-api", "agents", "ingestion-mcp-server", "splade", "crawl4ai"],
   },
   {
     name: "enrichment_jobs_submitted_total",
@@ -69,6 +78,14 @@ export const PLATFORM_METRICS: readonly MetricSpec[] = [
     help: "Completeness score (0..1) of each completed document.",
     labels: ["service", RELEASE],
     buckets: [0.1, 0.25, 0.5, 0.75, 0.85, 0.9, 0.95, 0.99, 1],
+    exposedBy: ["enrichment-worker"],
+  },
+  {
+    name: "enrichment_document_duration_seconds",
+    type: "histogram",
+    help: "Time a worker took to enrich one document, from taking the job to storing the result (completed or failed).",
+    labels: ["service", RELEASE],
+    buckets: [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
     exposedBy: ["enrichment-worker"],
   },
   {
@@ -134,24 +151,87 @@ export const PLATFORM_METRICS: readonly MetricSpec[] = [
   {
     name: "enrichment_backup_runs_total",
     type: "counter",
-    help: "MongoDB backup runs, by outcome (mongodb-backup-offsite: off-host copies of an archive).",
+    help: "Backup runs of a database (service: mongodb-backup, postgres-backup), by outcome (*-backup-offsite: off-host copies of an archive).",
     labels: ["service", "status"],
     values: { status: ["success", "failed"] },
-    exposedBy: ["mongodb-backup", "mongodb-backup-offsite"],
+    exposedBy: ["mongodb-backup", "mongodb-backup-offsite", "postgres-backup", "postgres-backup-offsite"],
   },
   {
     name: "enrichment_backup_last_success_timestamp_seconds",
     type: "gauge",
-    help: "Unix time of the last successful MongoDB backup (mongodb-backup-offsite: dump time of the newest archive the off-host storage holds).",
+    help: "Unix time of the last successful backup (*-backup-offsite: dump time of the newest archive the off-host storage holds).",
     labels: ["service"],
-    exposedBy: ["mongodb-backup", "mongodb-backup-offsite"],
+    exposedBy: ["mongodb-backup", "mongodb-backup-offsite", "postgres-backup", "postgres-backup-offsite"],
   },
   {
     name: "enrichment_backup_last_restore_test_timestamp_seconds",
     type: "gauge",
     help: "Unix time a backup was last restored successfully into a scratch database (the restore test).",
     labels: ["service"],
-    exposedBy: ["mongodb-backup"],
+    exposedBy: ["mongodb-backup", "postgres-backup"],
+  },
+  // The web-ingestion plane (planes/ingestion, seed 004 "Monitoring"): the seed's prom-client
+  // metrics and its Context counters, exposed by the ingestion MCP server.
+  {
+    name: "web_pages_indexed_total",
+    type: "counter",
+    help: "Web pages indexed (the seed's webPagesIndexed).",
+    labels: ["service", RELEASE],
+    exposedBy: ["ingestion-mcp-server"],
+  },
+  {
+    name: "web_index_failures_total",
+    type: "counter",
+    help: "Web pages whose indexing failed.",
+    labels: ["service", RELEASE],
+    exposedBy: ["ingestion-mcp-server"],
+  },
+  {
+    name: "web_index_duration_seconds",
+    type: "histogram",
+    help: "Web page indexing duration (the seed's histogram; avgIndexTimeMs is its _sum over _count).",
+    labels: ["service", RELEASE],
+    buckets: [0.5, 1, 2, 5, 10],
+    exposedBy: ["ingestion-mcp-server"],
+  },
+  {
+    name: "web_chunks_generated_total",
+    type: "counter",
+    help: "Chunks generated from indexed pages (the seed's chunksGenerated).",
+    labels: ["service", RELEASE],
+    exposedBy: ["ingestion-mcp-server"],
+  },
+  {
+    name: "web_splade_requests_total",
+    type: "counter",
+    help: "SPLADE encoding requests, by outcome (the seed's spladeSuccess and spladeFailed).",
+    labels: ["service", "status"],
+    values: { status: ["success", "failed"] },
+    exposedBy: ["ingestion-mcp-server"],
+  },
+  {
+    name: "web_rerank_requests_total",
+    type: "counter",
+    help: "Rerank requests to the reranker, by outcome (the seed's rerankSuccess and rerankFailed).",
+    labels: ["service", "status"],
+    values: { status: ["success", "failed"] },
+    exposedBy: ["ingestion-mcp-server"],
+  },
+  {
+    name: "web_queries_total",
+    type: "counter",
+    help: "Search queries answered, by outcome.",
+    labels: ["service", RELEASE, "status"],
+    values: { status: ["success", "failed"] },
+    exposedBy: ["ingestion-mcp-server"],
+  },
+  {
+    name: "web_query_duration_seconds",
+    type: "histogram",
+    help: "Search query duration (avgQueryTimeMs is its _sum over _count).",
+    labels: ["service", RELEASE],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10],
+    exposedBy: ["ingestion-mcp-server"],
   },
 ];
 
@@ -371,8 +451,10 @@ export function renderContractDoc(): string {
     "- Expose Prometheus text format on `GET /metrics` of the service's own port (the scrape job is",
     "  named after the service); Prometheus scrapes every 15 s.",
     "- Put the `service` label (the service name, e.g. `enrichment-worker`) and, where listed, the",
-    "  `release` label (the release version the container runs, `release.version` of the stack) on",
-    "  every series. Prometheus adds `job` and `instance`, and sets `service` when a series has none.",
+    `  \`release\` label on every series: the value of \`${RELEASE_ENV}\`, which the program sets in every`,
+    "  container of the platform's own images (`release.version`, or the canary's candidate for the",
+    "  containers that run it). Prometheus adds `job` and `instance`, and sets `service` when a series",
+    "  has none.",
     "- Use exactly the label values listed; add no label whose values grow without bound",
     "  (document ids, user ids, URLs).",
     "- Histograms must use the listed buckets: alert thresholds sit on those boundaries.",

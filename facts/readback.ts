@@ -121,3 +121,15 @@ export function parseGoDuration(text: string): bigint | undefined {
   }
   return consumed === text.length && consumed > 0 ? total : undefined;
 }
+
+/**
+ * A duration as the swarm service resource reads it back (terraform-provider-docker's shortDur:
+ * Go's Duration.String with a trailing "0s" after minutes and "0m" after hours dropped: "1m", "1h",
+ * "1m30s", "10s"). Source: internal/provider/resource_docker_service_structures.go, shortDur.
+ */
+export function swarmDuration(seconds: number): string {
+  let text = goDuration(seconds);
+  if (text.endsWith("m0s")) text = text.slice(0, -2);
+  if (text.endsWith("h0m")) text = text.slice(0, -2);
+  return text;
+}

@@ -1,12 +1,13 @@
 // The platform's services by name (spec: "Services"). Names here are the DNS aliases on the
 // private network, the keys of `release.images`, and the keys of `exposure.publish`.
+import { INGESTION_LOOPBACK_ONLY, INGESTION_PUBLISHABLE } from "./ingestion";
 
 /** The platform's own services, whose images come from the release (agents are in facts/agents.ts). */
 export const APP_SERVICES = ["mcp-server", "enrichment-coordinator", "enrichment-worker", "review-api", "cost-api"] as const;
 export type AppService = (typeof APP_SERVICES)[number];
 
 /** Services that hold data or models: they may publish a port only on a loopback address. */
-export const LOOPBACK_ONLY_SERVICES: readonly string[] = ["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama"];
+export const LOOPBACK_ONLY_SERVICES: readonly string[] = ["mongodb", "nsqlookupd", "nsqd", "nsqadmin", "ollama", ...INGESTION_LOOPBACK_ONLY];
 
 /** Services a stack may publish on the host. Everything people use goes through the edge. */
 export const PUBLISHABLE_SERVICES: readonly string[] = [
@@ -17,7 +18,15 @@ export const PUBLISHABLE_SERVICES: readonly string[] = [
   "prometheus",
   "alertmanager",
   "grafana",
+  // The web-ingestion plane's (facts/ingestion.ts): only while it runs (config/ingestion.ts).
+  ...INGESTION_PUBLISHABLE.filter((service) => !INGESTION_LOOPBACK_ONLY.includes(service)),
 ];
+
+/**
+ * The edge's routes by the first label of the host name they answer (review.<domain> ...): each
+ * needs a name in `tls.dnsNames` (planes/edge/edge.ts EDGE_ROUTES uses these names).
+ */
+export const EDGE_ROUTE_NAMES = ["review", "cost", "grafana"] as const;
 
 /** Prefix of every container label this program sets (`org.enrichment.service`, ...). */
 export const LABEL_PREFIX = "org.enrichment";

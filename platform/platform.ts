@@ -1,27 +1,35 @@
-// The whole platform as one component: config in, one dependency graph out.
+// The whole platform as one component: config in (through platform/values.ts), one dependency
+// graph out.
 //   network + secrets + tls -> data plane (mongodb, nsq) -> model plane (ollama, pulls)
 //   -> application plane (mcp + agents, coordinator + workers, edge) -> monitoring
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/load";
-import { ApplicationPlane } from "./applicationPlane";
+import { ApplicationPlane } from "../planes/application/applicationPlane";
 import { MongoDatabase } from "../planes/data/mongodb";
 import { MongoIndexes } from "../planes/data/mongoIndexes";
 import { PlatformNetwork } from "../components/network";
+import { networkAnchor } from "../components/deploy";
 import { Nsq } from "../planes/data/nsq";
 import { Ollama } from "../planes/models/ollama";
 import { PlatformSecrets } from "../components/secrets";
-import type { PlatformContext } from "../components/serviceContainer";
+import type { DeployTarget, PlatformContext, SwarmTarget } from "../components/context";
 import { PORTS } from "../facts/services";
+import type { SwarmRole } from "../facts/swarm";
 import { PrivateCertificateAuthority } from "../components/tls";
 import { coreProbes, Monitoring } from "../planes/monitoring/monitoring";
 import { MongoBackup, waitForSnapshot } from "../planes/backup";
 import { backupCredentialsFor, backupUsersFor, createBackup } from "../planes/backup/wiring";
+import { platformValues, PlatformValues, TargetValues } from "./values";
+import type { IngestionPlane } from "../planes/ingestion/plane";
+import { createIngestion } from "../planes/ingestion/wiring";
 
 export interface EnrichmentPlatformArgs {
   config: StackConfig;
 }
 
 export class EnrichmentPlatform extends pulumi.ComponentResource {
+  readonly values: PlatformValues;
   readonly context: PlatformContext;
   readonly network: PlatformNetwork;
   readonly secrets: PlatformSecrets;
@@ -35,122 +43,67 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
   readonly monitoring: Monitoring;
   /** MongoDB backups (planes/backup); undefined when enrichment:backup.enabled is false. */
   readonly backup?: MongoBackup;
+  /** The web-ingestion plane (planes/ingestion); undefined without an enrichment:ingestion block. */
+  readonly ingestion?: IngestionPlane;
   /** Service name -> how to reach it (private network or published host port). */
   readonly endpoints: Record<string, pulumi.Input<string>> = {};
 
   constructor(name: string, args: EnrichmentPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enrichment:platform:EnrichmentPlatform", name, {}, opts);
-    const { settings, secrets: stackSecrets } = args.config;
+    const values = platformValues(args.config);
+    this.values = values;
     const parent = { parent: this };
 
-    this.context = {
-      stack: args.config.stack,
-      environment: settings.environment,
-      prefix: args.config.prefix,
-      protectState: args.config.protectState,
-      dockerHost: settings.docker.host,
-      appRuntimeUser: settings.appRuntimeUser,
-    };
+    this.context = { ...values.context, ...(values.target.kind === "swarm" ? { target: swarmTarget(values.target, this) } : {}) };
     const context = this.context;
-    const published = (service: string) => {
-      const entry = settings.exposure.publish[service];
-      return entry ? { port: entry.port, address: entry.address ?? settings.exposure.bindAddress } : undefined;
-    };
 
     // Foundation: networks, generated secrets, certificates.
-    this.network = new PlatformNetwork(
-      "network",
-      { context, privateSubnet: settings.network.privateSubnet, externalNetwork: settings.network.externalNetwork },
-      parent,
-    );
+    this.network = new PlatformNetwork("network", { context, ...values.network }, parent);
+    // A swarm: every node attached to the overlays before a GPU-reserving task needs them.
+    if (values.networkAnchor) networkAnchor({ context, network: this.network, ...values.networkAnchor }, parent);
     this.secrets = new PlatformSecrets("secrets", {}, parent);
-    this.tls = new PrivateCertificateAuthority(
-      "tls",
-      {
-        organization: settings.tls.organization,
-        rsaBits: settings.tls.rsaBits,
-        validityDays: settings.tls.validityDays,
-        earlyRenewalDays: settings.tls.earlyRenewalDays,
-        caValidityDays: settings.tls.caValidityDays,
-        caEarlyRenewalDays: settings.tls.caEarlyRenewalDays,
-        leaves: [{ name: "edge", commonName: settings.tls.dnsNames[0], dnsNames: settings.tls.dnsNames }],
-      },
-      parent,
-    );
+    this.tls = new PrivateCertificateAuthority("tls", values.tls, parent);
 
     // Data plane. The backup users' passwords come first: MongoDB's init creates the users.
-    const backupCredentials = backupCredentialsFor(args.config, parent);
+    const backupCredentials = backupCredentialsFor(values.backup, parent);
     this.mongodb = new MongoDatabase(
       "mongodb",
       {
         context,
         network: this.network,
-        mode: settings.mongodb.mode,
-        database: settings.mongodb.database,
-        appUser: settings.mongodb.appUser,
-        image: settings.images.mongodb,
-        ...settings.resources.mongodb,
-        waitTimeoutSeconds: settings.mongodb.waitTimeoutSeconds,
+        ...values.mongodb,
         rootPassword: this.secrets.get("mongodb-root-password"),
         appPassword: this.secrets.get("mongodb-app-password"),
         monitorPassword: this.secrets.get("mongodb-monitor-password"),
-        adminPublish: published("mongodb"),
-        adminHost: settings.mongodb.adminHost,
-        externalUri: stackSecrets.mongodbExternalUri,
-        backupUsers: backupUsersFor(args.config, backupCredentials),
+        backupUsers: backupUsersFor(values.backup, backupCredentials),
       },
       parent,
     );
     this.indexes = new MongoIndexes(
       "mongodb-indexes",
-      { connectionUri: this.mongodb.adminUri, database: settings.mongodb.database },
+      { connectionUri: this.mongodb.adminUri, database: values.indexes.database },
       { parent: this, dependsOn: this.mongodb.server ? [this.mongodb.server] : [] },
     );
-    this.backup = createBackup(args.config, { context, network: this.network, mongodb: this.mongodb, credentials: backupCredentials }, parent);
-    this.nsq = new Nsq(
-      "nsq",
-      {
-        context,
-        network: this.network,
-        image: settings.images.nsq,
-        topic: settings.nsq.topic,
-        sizes: { nsqlookupd: settings.resources.nsqlookupd, nsqd: settings.resources.nsqd, nsqadmin: settings.resources.nsqadmin },
-        publish: { nsqlookupd: published("nsqlookupd"), nsqd: published("nsqd"), nsqadmin: published("nsqadmin") },
-      },
-      parent,
-    );
+    this.backup = createBackup(values.backup, { context, network: this.network, mongodb: this.mongodb, credentials: backupCredentials }, parent);
+    this.nsq = new Nsq("nsq", { context, network: this.network, ...values.nsq }, parent);
 
     // Model plane.
-    this.ollama = new Ollama(
-      "ollama",
-      {
-        context,
-        network: this.network,
-        image: settings.images.ollama,
-        ...settings.resources.ollama,
-        gpus: settings.ollama.gpus,
-        waitTimeoutSeconds: settings.ollama.waitTimeoutSeconds,
-        pullTimeoutMinutes: settings.ollama.pullTimeoutMinutes,
-        models: settings.release.models,
-        publish: published("ollama"),
-      },
-      parent,
-    );
+    this.ollama = new Ollama("ollama", { context, network: this.network, ...values.ollama }, parent);
 
     // Application plane.
+    const { anthropicApiKey, ...app } = values.app;
     this.app = new ApplicationPlane(
       "app",
       {
         context,
         network: this.network,
-        settings,
+        values: app,
         jwtSecret: this.secrets.get("mcp-jwt-secret"),
-        anthropicApiKey: stackSecrets.anthropicApiKey,
+        anthropicApiKey,
         edgeCertificate: this.tls.certificate("edge"),
         mongodb: this.mongodb,
         nsq: this.nsq,
         ollama: this.ollama,
-        publish: { edge: published("edge"), edgeHttp: published("edge-http") },
         // The looked-up name: a missing network fails the preview instead of the container create.
         externalNetwork: this.network.externalNetworkName,
         dataDependsOn: [this.indexes],
@@ -166,32 +119,31 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
     this.endpoints.ollama = this.ollama.url;
     Object.assign(this.endpoints, this.app.endpoints);
 
+    // Web-ingestion plane (optional; planes/ingestion).
+    // Its release containers wait for MongoDB's pre-release snapshot like the application plane's
+    // (one release, one snapshot of each database before any of them is replaced); PostgreSQL's
+    // own snapshot is inside the plane, before its migrations.
+    this.ingestion = createIngestion(
+      args.config,
+      { context, network: this.network },
+      { parent: this, transformations: this.backup?.snapshot ? [waitForSnapshot(this.backup.snapshot)] : [] },
+    );
+    if (this.ingestion) Object.assign(this.endpoints, this.ingestion.endpoints);
+
     // --- Monitoring plane (planes/monitoring/monitoring.ts): Prometheus, Alertmanager, Grafana, exporters.
     this.monitoring = new Monitoring(
       "monitoring",
       {
         context,
         network: this.network,
-        settings: settings.monitoring,
-        targets: settings.targets,
-        images: settings.images,
-        resources: settings.resources,
-        secrets: {
-          slackWebhookUrl: stackSecrets.slackWebhookUrl,
-          pagerdutyRoutingKey: stackSecrets.pagerdutyRoutingKey,
-          smtpPassword: stackSecrets.smtpPassword,
-          deadMansSwitchUrl: stackSecrets.deadMansSwitchUrl,
-        },
+        ...values.monitoring,
         grafanaAdminPassword: this.secrets.get("grafana-admin-password"),
-        scrapeTargets: [...this.app.scrapeTargets, ...(this.backup?.scrapeTargets ?? [])],
-        probes: [...coreProbes({ ollama: this.ollama.url, mcpServer: this.app.mcp.url }), ...this.app.probeTargets],
-        // GPU metrics only where there is a GPU (the schema refuses gpuMetrics: true with gpus: none).
-        gpu: (settings.monitoring.gpuMetrics ?? true) && settings.ollama.gpus !== "none",
-        gpus: settings.ollama.gpus,
+        scrapeTargets: [...this.app.scrapeTargets, ...(this.backup?.scrapeTargets ?? []), ...(this.ingestion?.scrapeTargets ?? [])],
+        probes: [...coreProbes({ ollama: this.ollama.url, mcpServer: this.app.mcp.url }), ...this.app.probeTargets, ...(this.ingestion?.probeTargets ?? [])],
+        ingestion: this.ingestion?.targets,
         mongodbUri: this.mongodb.monitoringUri,
         watched: { mongodb: this.mongodb.server, nsqd: this.nsq.nsqd },
         caCertPem: this.tls.caCertPem,
-        publish: { prometheus: published("prometheus"), alertmanager: published("alertmanager"), grafana: published("grafana") },
       },
       parent,
     );
@@ -199,4 +151,14 @@ export class EnrichmentPlatform extends pulumi.ComponentResource {
 
     this.registerOutputs({ endpoints: this.endpoints });
   }
+}
+
+/** The swarm target with a Docker provider per labelled node that the stack names (its volumes are created there). */
+function swarmTarget(values: Extract<TargetValues, { kind: "swarm" }>, parent: pulumi.Resource): SwarmTarget {
+  const { nodeDockerHosts, ...rest } = values;
+  const nodeProviders: SwarmTarget["nodeProviders"] = {};
+  for (const [role, host] of Object.entries(nodeDockerHosts) as [SwarmRole, string][]) {
+    nodeProviders[role] = new docker.Provider(`docker-node-${role}`, { host }, { parent });
+  }
+  return { ...rest, nodeProviders } satisfies DeployTarget;
 }

@@ -12,7 +12,10 @@ export const workerReplicas: StackEntry = {
   checklist: "EnrichmentWorker replicas: >=2",
   environments: ["production"],
   validate(_ctx, { resources }, report) {
-    const workers = containers(resources).filter((c) => label(c.props, LABELS.pool) === WORKER_POOL).length;
+    // A container is one worker; a swarm service is as many as its replicas.
+    const workers = containers(resources)
+      .filter((c) => label(c.props, LABELS.pool) === WORKER_POOL)
+      .reduce((n, c) => n + (typeof c.props.replicas === "number" ? c.props.replicas : 1), 0);
     if (workers < THRESHOLDS.minProductionWorkers) {
       report(`${workers} ${WORKER_POOL} container(s); expected >= ${THRESHOLDS.minProductionWorkers} (enrichment:workers.replicas)`);
     }
@@ -29,7 +32,8 @@ export const modelsPulled: StackEntry = {
     for (const command of resources.filter((r) => r.type === TYPES.command)) {
       const create = known(() => command.props.create as string | undefined);
       if (create === UNKNOWN || typeof create !== "string") continue;
-      const tag = MODEL_PULL.exec(create)?.[1];
+      const match = MODEL_PULL.exec(create);
+      const tag = match?.[1] ?? match?.[2];
       if (tag) pulls.set(tag, command.urn);
     }
     for (const container of containers(resources)) {

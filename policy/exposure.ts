@@ -83,7 +83,11 @@ export const exposureLoopbackOnly: ResourceEntry = {
       const ip = known(() => port.ip);
       if (ip === UNKNOWN || isLoopback(ip)) continue;
       if (service !== EDGE.service) {
-        report(`${service} publishes ${port.internal} on ${ip || "every interface (no ip)"}:${port.external}; only the edge may publish on a non-loopback address (bind it to 127.0.0.1)`);
+        report(
+          props.swarm === true
+            ? `${service} publishes ${port.internal} on ${port.external} of every address of its node (a swarm's host-mode port has no address); only the edge may publish beyond loopback: firewall the node's port (docs/swarm.md) or publish nothing`
+            : `${service} publishes ${port.internal} on ${ip || "every interface (no ip)"}:${port.external}; only the edge may publish on a non-loopback address (bind it to 127.0.0.1)`,
+        );
       }
     }
   },
@@ -95,6 +99,7 @@ export const exposureHttpsOnly: ResourceEntry = {
   why: "What the edge publishes beyond the host must be TLS, or a listener that only redirects to HTTPS.",
   checklist: "Certificates configured for APIs: Review API (port 5001), Cost API (port 5002)",
   types: [TYPES.container],
+  readsGeneratedFiles: true,
   validate(_ctx, { props }, report) {
     if (serviceOf(props) !== EDGE.service) return;
     const ports = known(() => props.ports as Port[] | undefined);
@@ -126,6 +131,7 @@ export const exposureRateLimited: ResourceEntry = {
   why: "One client must not be able to saturate the review or cost API; the edge limits requests per client on every server that proxies to them.",
   checklist: "Network: ... rate limiting and CORS on the APIs; Rate limiting enabled on APIs",
   types: [TYPES.container],
+  readsGeneratedFiles: true,
   validate(_ctx, { props }, report) {
     if (serviceOf(props) !== EDGE.service) return;
     const conf = fileContent(props as Props, EDGE.configPath);

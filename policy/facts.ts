@@ -2,11 +2,15 @@
 // label, a file or an environment variable only through this module, so a change in the program
 // (a renamed label, a moved config file) is one edit here, and docs/policy.md lists the same facts.
 import { BACKUP_PATHS, BACKUP_SERVICE } from "../facts/backupPaths";
+import { INGESTION_SERVICES, MIGRATIONS_SERVICE, POSTGRES_BACKUP_PATHS, POSTGRES_BACKUP_SERVICE } from "../facts/ingestion";
 import { LABEL_PREFIX } from "../facts/services";
 
 /** Resource type tokens, as the engine passes them in `args.type`. */
 export const TYPES = {
   container: "docker:index/container:Container",
+  /** A swarm's service (components/swarmService.ts); policies read it as a container (workloads.ts). */
+  service: "docker:index/service:Service",
+  serviceConfig: "docker:index/serviceConfig:ServiceConfig",
   remoteImage: "docker:index/remoteImage:RemoteImage",
   volume: "docker:index/volume:Volume",
   randomPassword: "random:index/randomPassword:RandomPassword",
@@ -22,6 +26,8 @@ export const LABELS = {
   environment: `${LABEL_PREFIX}.environment`,
   /** Replicas of one service share a pool label (each has its own service label). */
   pool: `${LABEL_PREFIX}.pool`,
+  /** Which facts/images.ts entry describes the container's image. */
+  imageKey: `${LABEL_PREFIX}.image-key`,
 } as const;
 
 /** Stack config key (Pulumi.<stack>.yaml) that names the environment; config/schema.ts defines it. */
@@ -39,10 +45,11 @@ export const SECRET_MARK = "[secret]";
 export const UNKNOWN_MARK = "[unknown]";
 
 /**
- * Intended shape of a secret upload (issue 10 delivers it): `owner` and `group` are numeric uid/gid
- * strings and `permissions` one of these. 0400: only the owner reads; 0440: owner and group read.
+ * The two shapes of a secret upload that hold on every Docker daemon (components/secretDelivery.ts):
+ * 0400 owned by the reader's numeric uid:gid when the container has no user, 0440 root:root (no
+ * owner, no group) read through group 0 when it has one.
  */
-export const SECRET_FILE_MODES = ["0400", "0440"] as const;
+export const SECRET_FILE_MODES = { owned: "0400", rootGroup: "0440" } as const;
 
 /** Environment variable names that carry a credential unless they end in `_FILE`. */
 export const CREDENTIAL_NAME = /(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN|CREDENTIALS?|(API|PRIVATE|ACCESS|ROUTING|SIGNING|SECRET)_?KEY)(_|$)/;
@@ -80,6 +87,10 @@ export const STATEFUL_SERVICES: readonly { service: string; dataPath: string }[]
   { service: "grafana", dataPath: "/var/lib/grafana" },
   // The dump container mounts the archive volume at the mongo image's VOLUME /data/db.
   { service: BACKUP_SERVICE, dataPath: BACKUP_PATHS.dumpArchives },
+  // The web-ingestion plane's state (facts/ingestion.ts: PostgreSQL, Qdrant, the model caches) and
+  // its PostgreSQL archives (at the postgres image's VOLUME). Checked only where the plane runs.
+  ...INGESTION_SERVICES.flatMap((entry) => (entry.state ? [{ service: entry.service, dataPath: entry.state.path }] : [])),
+  { service: POSTGRES_BACKUP_SERVICE, dataPath: POSTGRES_BACKUP_PATHS.dumpArchives },
 ];
 
 /** The one service allowed to publish on a non-loopback address, and its nginx config upload. */
@@ -108,8 +119,11 @@ export const WORKER_POOL = "enrichment-worker";
 
 /** The agent image contract (planes/agents/agent.ts): which backend, which models. */
 export const AGENT_ENV = { backend: "MODEL_BACKEND", ollamaBackend: "ollama", models: ["MODEL", "FALLBACK_MODEL"] } as const;
-/** How planes/models/ollama.ts pulls a model: a command whose `create` runs `ollama pull <tag>`. */
-export const MODEL_PULL = /\bollama pull (\S+)/;
+/**
+ * How planes/models/ollama.ts pulls a model: a command whose `create` runs `ollama pull <tag>` (one
+ * host), or a swarm job whose entrypoint is ollama and whose arguments are `pull <tag>`.
+ */
+export const MODEL_PULL = /\bollama pull (\S+)|--entrypoint ollama \S+ pull (\S+)/;
 
 /**
  * The backup job (issue 12, planes/backup): the container labelled
@@ -118,6 +132,18 @@ export const MODEL_PULL = /\bollama pull (\S+)/;
  * keeps archives (BACKUP_RETENTION_DAYS).
  */
 export const BACKUP = { service: BACKUP_SERVICE, scheduleEnv: "BACKUP_SCHEDULE", retentionEnv: "BACKUP_RETENTION_DAYS" } as const;
+
+/**
+ * The web-ingestion plane (planes/ingestion): its PostgreSQL is backed up by the container
+ * labelled `postgres-backup` (same environment as MongoDB's job); its MCP server starts only after
+ * the migrations' command, a `docker exec` into the migrations container.
+ */
+export const INGESTION = {
+  postgres: "postgres",
+  backup: POSTGRES_BACKUP_SERVICE,
+  server: "ingestion-mcp-server",
+  migrationsContainer: MIGRATIONS_SERVICE,
+} as const;
 
 /** The edge's certificate request (components/tls.ts): its SANs must cover the edge's server names. */
 export const CERT_REQUEST = "tls:index/certRequest:CertRequest";

@@ -1,10 +1,19 @@
 // Queries over a stack policy's resources (the SDK's PolicyResource: props, opts, parent,
 // dependencies), shared by the stack policies.
 import type { PolicyResource } from "@pulumi/policy";
-import { TYPES } from "./facts";
 import { serviceOf } from "./read";
+import { configContents, WORKLOAD_TYPES, workloadProps } from "./workloads";
 
-export const containers = (resources: PolicyResource[]) => resources.filter((r) => r.type === TYPES.container);
+/**
+ * The workloads: one host's containers, and a swarm's services read as containers (workloads.ts),
+ * their generated files' content resolved from the stack's ServiceConfigs.
+ */
+export const containers = (resources: PolicyResource[]): PolicyResource[] => {
+  const configs = configContents(resources);
+  return resources
+    .filter((r) => (WORKLOAD_TYPES as readonly string[]).includes(r.type))
+    .map((r) => (r.type === WORKLOAD_TYPES[0] ? r : { ...r, props: workloadProps(r, configs) }));
+};
 
 export const containersOf = (resources: PolicyResource[], service: string) =>
   containers(resources).filter((r) => serviceOf(r.props) === service);

@@ -10,6 +10,7 @@ export const dashboardsProvisioned: ResourceEntry = {
   why: "Operators watch the platform on these five dashboards; one that is not provisioned is missing after every Grafana replacement.",
   checklist: "5 dashboards: Enrichment Overview, Agent Performance, Cost Tracking, Document Quality, Processing Throughput",
   types: [TYPES.container],
+  readsGeneratedFiles: true,
   validate(_ctx, args, report) {
     if (serviceOf(args.props) !== GRAFANA.service) args.notApplicable("not the Grafana container");
     const files = uploads(args.props).filter((u) => u.content !== UNKNOWN);

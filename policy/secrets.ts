@@ -1,7 +1,9 @@
 // Secrets: none in the environment (unless as a `*_FILE` path), generated passwords of 32+
 // characters, secret files readable only by the service's own user.
 import { CREDENTIAL_NAME, FILE_SUFFIX, SECRET_FILE_MODES, THRESHOLDS, TYPES, URL_WITH_PASSWORD } from "./facts";
-import { envEntries, known, uploads, UNKNOWN } from "./read";
+import { IMAGE_KEYS, IMAGES, type ImageKey } from "../facts/images";
+import { LABELS } from "./facts";
+import { envEntries, known, label, uploads, UNKNOWN, type Props } from "./read";
 import type { ResourceEntry } from "./types";
 
 const SECRETS_CHECKLIST = "Secrets: Anthropic API key, MCP JWT secret, MongoDB passwords (different per environment), Grafana admin password, Slack and PagerDuty keys: none default, none in plain text";
@@ -45,32 +47,62 @@ export const passwordLength: ResourceEntry = {
   },
 };
 
-/** "uid[:gid]" from a container's `user`, when both parts are numeric. */
-function numericUser(user: unknown): { uid?: string; gid?: string } | undefined {
-  if (typeof user !== "string" || user === "") return undefined;
-  const [uid, gid] = user.split(":");
-  return { uid: /^\d+$/.test(uid) ? uid : undefined, gid: gid !== undefined && /^\d+$/.test(gid) ? gid : undefined };
+/**
+ * The container's effective `Config.User`: its `user`, else the USER line of its image when the
+ * image-key label names a catalog entry ("" for none), else undefined (not known here).
+ */
+function configUser(props: Props): string | undefined {
+  const user = known(() => props.user);
+  if (user === UNKNOWN) return undefined;
+  if (typeof user === "string" && user !== "") return user;
+  const key = label(props, LABELS.imageKey);
+  return key && (IMAGE_KEYS as readonly string[]).includes(key) ? IMAGES[key as ImageKey].imageUser.value : undefined;
+}
+
+/** The primary gid of a `uid:gid` user (or of the catalog's reader), when numeric. */
+function primaryGid(props: Props, user: string): string | undefined {
+  const gid = user.split(":")[1];
+  if (gid !== undefined) return /^\d+$/.test(gid) ? gid : undefined;
+  const key = label(props, LABELS.imageKey);
+  return key && (IMAGE_KEYS as readonly string[]).includes(key) ? String(IMAGES[key as ImageKey].user.value.gid) : undefined;
 }
 
 export const secretFilePermissions: ResourceEntry = {
   kind: "resource",
   name: "secrets-file-owner-only",
-  why: "A secret file must be readable by the service's own user and nobody else. Docker writes uploads as 0:0, so without an explicit owner a 0440 file is unreadable by a service that runs as 999 (measured) and readable by any root process.",
+  why:
+    "A secret file must be readable by the service's own user (and root) and nobody else. With an upload owner or group the Docker daemon chowns the file to the container's user as the HOST resolves it (Docker 20.10 fails the upload for a numeric uid:gid user) and keeps the tar's owner only for a container without a user; without them the file lands 0:0. " +
+    `So: ${SECRET_FILE_MODES.owned} owned by the reader's uid:gid when the container has no user, else ${SECRET_FILE_MODES.rootGroup} root:root read through group 0 (components/secretDelivery.ts).`,
   checklist: "Access restricted to enrichment service; Key stored in secret manager",
   types: [TYPES.container],
   validate(_ctx, { props }, report) {
-    const user = numericUser(known(() => props.user));
-    for (const upload of uploads(props)) {
-      if (!upload.secret) continue;
-      const problems: string[] = [];
-      if (!upload.permissions || !(SECRET_FILE_MODES as readonly string[]).includes(upload.permissions)) {
-        problems.push(`permissions ${JSON.stringify(upload.permissions ?? "(default 0644)")}, expected ${SECRET_FILE_MODES.join(" or ")}`);
+    const secrets = uploads(props).filter((u) => u.secret);
+    if (secrets.length === 0) return;
+    if (props.swarm === true) {
+      // A swarm mounts a secret with the uid, gid and mode it is given (no daemon chown): 0400 owned by the reader.
+      for (const upload of secrets) {
+        const problems: string[] = [];
+        if (upload.permissions !== SECRET_FILE_MODES.owned) problems.push(`mode ${JSON.stringify(upload.permissions ?? "(default 0444)")}, expected ${SECRET_FILE_MODES.owned}`);
+        if (!upload.owner || !/^\d+$/.test(upload.owner) || !upload.group || !/^\d+$/.test(upload.group)) problems.push(`owner ${upload.owner ?? "(unset: 0)"}:${upload.group ?? "(unset: 0)"}, expected the reader's numeric uid:gid`);
+        if (problems.length) report(`secret ${upload.file}: ${problems.join("; ")}`);
       }
-      if (!upload.owner || !/^\d+$/.test(upload.owner)) problems.push(`owner ${JSON.stringify(upload.owner ?? "(unset: lands 0:0)")}, expected the service's numeric uid`);
-      else if (user?.uid && upload.owner !== user.uid) problems.push(`owner ${upload.owner} is not the container's user ${user.uid}`);
-      if (upload.permissions === "0440") {
-        if (!upload.group || !/^\d+$/.test(upload.group)) problems.push(`group ${JSON.stringify(upload.group ?? "(unset: lands 0)")}, expected the service's numeric gid (the file is group-readable)`);
-        else if (user?.gid && upload.group !== user.gid) problems.push(`group ${upload.group} is not the container's group ${user.gid}`);
+      return;
+    }
+    const user = configUser(props);
+    const groupAdds = known(() => props.groupAdds as string[] | undefined);
+    const inGroupRoot = user !== undefined && user !== "" && (primaryGid(props, user) === "0" || (groupAdds !== UNKNOWN && Array.isArray(groupAdds) && groupAdds.map(String).includes("0")));
+    for (const upload of secrets) {
+      const problems: string[] = [];
+      if (user === "") {
+        if (upload.permissions !== SECRET_FILE_MODES.owned) problems.push(`permissions ${JSON.stringify(upload.permissions ?? "(default 0644)")}, expected ${SECRET_FILE_MODES.owned} (the container has no user: its reader owns the file)`);
+        if (!upload.owner || !/^\d+$/.test(upload.owner)) problems.push(`owner ${JSON.stringify(upload.owner ?? "(unset: lands 0:0)")}, expected the reader's numeric uid`);
+        if (!upload.group || !/^\d+$/.test(upload.group)) problems.push(`group ${JSON.stringify(upload.group ?? "(unset: lands 0)")}, expected the reader's numeric gid`);
+      } else {
+        const who = user === undefined ? "a user this policy cannot see (no user, no catalog image)" : `user ${user}`;
+        // The engine hands the pack the provider's checked inputs, where an unset owner reads "".
+        if (upload.owner || upload.group) problems.push(`owner/group ${upload.owner ?? ""}:${upload.group ?? ""} is set, but the container runs as ${who}: the daemon then chowns to that user as the host resolves it (or fails the upload), so leave owner and group unset`);
+        if (upload.permissions !== SECRET_FILE_MODES.rootGroup) problems.push(`permissions ${JSON.stringify(upload.permissions ?? "(default 0644)")}, expected ${SECRET_FILE_MODES.rootGroup} (root:root, read through group 0)`);
+        if (!inGroupRoot) problems.push(`the container (${who}) is not in group 0: add groupAdds ["0"] so its user can read the 0440 root:root file`);
       }
       if (problems.length) report(`secret file ${upload.file}: ${problems.join("; ")}`);
     }

@@ -28,8 +28,17 @@ interface EntryBase {
 
 export interface ResourceEntry extends EntryBase {
   kind: "resource";
-  /** Resource types the rule reads; any other type is not applicable. */
+  /**
+   * Resource types the rule reads; any other type is not applicable. A rule for containers reads
+   * a swarm's services too, through their container view (workloads.ts).
+   */
   types: readonly string[];
+  /**
+   * It reads the content of generated files. On a swarm those are docker.ServiceConfig resources,
+   * which a resource policy cannot see: the stack policy `swarm-generated-files` runs it on each
+   * service with the files resolved.
+   */
+  readsGeneratedFiles?: boolean;
   validate(ctx: PolicyContext, args: ResourceValidationArgs, report: ReportViolation): void;
 }
 

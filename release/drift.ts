@@ -178,7 +178,10 @@ export function analyzePreview(digest: PreviewDigest, spuriousDiffs: readonly Sp
     .map((d) => `${d.urn ? `${parseUrn(d.urn).name}: ` : ""}${(d.message ?? "").trim()}`);
 
   const firstUrn = digest.steps?.[0]?.urn;
-  return { stack: firstUrn ? parseUrn(firstUrn).stack : undefined, resources: byUrn.size, drifted, ignored, errors };
+  // Without --refresh the CLI's JSON lists only the steps that change something (and the stack);
+  // its changeSummary still counts every resource.
+  const summarized = Object.values(digest.changeSummary ?? {}).reduce((sum, count) => sum + count, 0);
+  return { stack: firstUrn ? parseUrn(firstUrn).stack : undefined, resources: Math.max(byUrn.size, summarized), drifted, ignored, errors };
 }
 
 function mainOp(ops: string[]): string {

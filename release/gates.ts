@@ -2,6 +2,7 @@
 // Prometheus), how it compares, and which target it compares with. Thresholds come from the
 // stack's `targets` (config/targets.ts), whose defaults are the spec's targets.
 import type { Targets } from "../config/targets";
+import type { IngestionTargets } from "../config/ingestion";
 import { metric } from "../facts/metricsContract";
 import { promDuration } from "./duration";
 import { promString } from "./prometheus";
@@ -14,13 +15,21 @@ export const GATE_METRICS = {
   documentsProcessed: metric("enrichment_documents_processed_total"),
   autoApproved: metric("enrichment_documents_auto_approved_total"),
   completeness: metric("enrichment_document_completeness_score"),
+  documentDuration: metric("enrichment_document_duration_seconds"),
   cost: metric("enrichment_cost_usd_total"),
   apiRequests: metric("enrichment_api_requests_total"),
   releaseInfo: metric("enrichment_release_info"),
   alerts: metric("ALERTS"),
+  // The web-ingestion plane's (its gates run only where the source stack has the plane).
+  indexDuration: metric("web_index_duration_seconds"),
+  queryDuration: metric("web_query_duration_seconds"),
+  pagesIndexed: metric("web_pages_indexed_total"),
+  indexFailures: metric("web_index_failures_total"),
+  queries: metric("web_queries_total"),
+  up: metric("up"),
 };
 
-export type Unit = "documents" | "ratio" | "usd" | "perHour" | "minutes" | "alerts";
+export type Unit = "documents" | "ratio" | "usd" | "perHour" | "minutes" | "alerts" | "seconds";
 export type Comparison = ">=" | "<=";
 
 export interface GateContext {
@@ -30,6 +39,8 @@ export interface GateContext {
   soakMinutes: number;
   /** Range of the rate and ratio gates, in seconds. */
   windowSeconds: number;
+  /** The source stack's web-ingestion targets, when it runs the plane (config/ingestion.ts). */
+  ingestion?: IngestionTargets;
 }
 
 export interface Gate {
@@ -130,6 +141,17 @@ export const GATES: readonly Gate[] = [
     description: "LLM spend per completed document over the window: targets.costPerDocumentMaxUsd",
   },
   {
+    id: "latency",
+    title: "document p95",
+    unit: "seconds",
+    comparison: "<=",
+    threshold: (ctx) => ctx.targets.documentP95MaxSeconds,
+    // The quantile is interpolated inside a bucket (the contract's buckets include the default target).
+    query: (ctx) => `histogram_quantile(0.95, sum by (le) (increase(${M.documentDuration}_bucket{${rel(ctx)}}[${w(ctx)}])))`,
+    metrics: [M.documentDuration],
+    description: "95th percentile of a worker's time per document over the window: targets.documentP95MaxSeconds",
+  },
+  {
     id: "document-errors",
     title: "document error rate",
     unit: "ratio",
@@ -165,6 +187,70 @@ export const GATES: readonly Gate[] = [
   },
 ];
 
+const ingestionTargets = (ctx: GateContext): IngestionTargets => {
+  if (!ctx.ingestion) throw new Error("an ingestion gate needs the source stack's enrichment:ingestion.targets");
+  return ctx.ingestion;
+};
+const MCP = `service="ingestion-mcp-server"`;
+const p95 = (histogram: string, ctx: GateContext) => `histogram_quantile(0.95, sum by (le) (rate(${histogram}_bucket{${MCP},${rel(ctx)}}[${w(ctx)}])))`;
+
+/**
+ * The web-ingestion plane's success metrics (seed 004) as gates, where the source stack runs the
+ * plane: index and query p95, the error rate of pages and queries (the release's), and the MCP
+ * server's uptime (its scrapes; `up` has no release label, like ALERTS).
+ */
+export const INGESTION_GATES: readonly Gate[] = [
+  {
+    id: "ingestion-index-p95",
+    title: "ingestion index p95",
+    unit: "seconds",
+    comparison: "<=",
+    threshold: (ctx) => ingestionTargets(ctx).indexP95MaxSeconds,
+    query: (ctx) => p95(M.indexDuration, ctx),
+    metrics: [M.indexDuration],
+    description: "95th percentile of web_index_duration_seconds over the window: ingestion.targets.indexP95MaxSeconds",
+  },
+  {
+    id: "ingestion-query-p95",
+    title: "ingestion query p95",
+    unit: "seconds",
+    comparison: "<=",
+    threshold: (ctx) => ingestionTargets(ctx).queryP95MaxSeconds,
+    query: (ctx) => p95(M.queryDuration, ctx),
+    metrics: [M.queryDuration],
+    description: "95th percentile of web_query_duration_seconds over the window: ingestion.targets.queryP95MaxSeconds",
+  },
+  {
+    id: "ingestion-errors",
+    title: "ingestion error rate",
+    unit: "ratio",
+    comparison: "<=",
+    threshold: (ctx) => ingestionTargets(ctx).errorRateMax,
+    query: (ctx) => {
+      const failures = `(sum(increase(${M.indexFailures}{${MCP},${rel(ctx)}}[${w(ctx)}])) or vector(0))`;
+      const failedQueries = `(sum(increase(${M.queries}{${MCP},${rel(ctx)},status="failed"}[${w(ctx)}])) or vector(0))`;
+      return `(${failures} + ${failedQueries}) / (sum(increase(${M.pagesIndexed}{${MCP},${rel(ctx)}}[${w(ctx)}])) + ${failures} + sum(increase(${M.queries}{${MCP},${rel(ctx)}}[${w(ctx)}])))`;
+    },
+    metrics: [M.indexFailures, M.queries, M.pagesIndexed],
+    description: "failed pages and queries over all of them in the window: ingestion.targets.errorRateMax",
+  },
+  {
+    id: "ingestion-availability",
+    title: "ingestion availability",
+    unit: "ratio",
+    comparison: ">=",
+    threshold: (ctx) => ingestionTargets(ctx).availabilityMin,
+    query: (ctx) => `avg_over_time(${M.up}{job="ingestion-mcp-server"}[${w(ctx)}])`,
+    metrics: [M.up],
+    description: "share of the window's scrapes the ingestion MCP server answered (any release: up has no release label): ingestion.targets.availabilityMin",
+  },
+];
+
+/** The gates of a promotion: the platform's, and the ingestion plane's where the source runs it. */
+export function gatesFor(ctx: Pick<GateContext, "ingestion">): readonly Gate[] {
+  return ctx.ingestion ? [...GATES, ...INGESTION_GATES] : GATES;
+}
+
 export function gateById(id: string): Gate | undefined {
-  return GATES.find((gate) => gate.id === id);
+  return [...GATES, ...INGESTION_GATES].find((gate) => gate.id === id);
 }

@@ -1,19 +1,21 @@
-// `npm run promote -- --from staging --to production`: measures the gates against the source
-// stack's Prometheus and, only when every gate passes, writes the source's release into the
-// target stack file (recording the release it replaced) and prints the diff.
+// `npm run promote -- --from staging --to production`: verifies the source stack (`npm run
+// verify`: does it work at all?), measures the gates against its Prometheus and, only when both
+// pass, writes the source's release into the target stack file (recording the release it
+// replaced) and prints the diff.
 import * as path from "node:path";
 import { Clock, realClock, replayClock, runAnalysis, SamplingPlan } from "./analysis";
 import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, runCli, UsageError } from "./cli";
 import { unifiedDiff } from "./diff";
 import { humanDuration, parseDuration } from "./duration";
-import { GateContext, GATES } from "./gates";
+import { GateContext, gatesFor } from "./gates";
 import { PrometheusClient, PrometheusError } from "./prometheus";
 import { formatGateTable } from "./report";
 import { checkBeforeWrite, loadStack, sameRelease, stackFilePath, withPromotedRelease, writeAtomically } from "./stackEdit";
 
 export const PROMOTE_USAGE = `Usage: npm run promote -- --from <stack> --to <stack> [options]
 
-Checks the promotion gates against the source stack's Prometheus and, when all pass, writes the
+Verifies the source stack (npm run verify: every check of docs/verify.md against the live
+stack), then checks the promotion gates against its Prometheus and, when both pass, writes the
 source stack's release block into Pulumi.<to>.yaml (recording the replaced release in
 releaseHistory) and prints the diff. Run \`pulumi up --stack <to>\` afterwards to deploy it.
 
@@ -30,13 +32,30 @@ Options:
                             the clock by --interval without waiting (for replays and tests)
   --timeout <duration>      per-query timeout (default: 10s)
   --dir <directory>         where the Pulumi.<stack>.yaml files are (default: current directory)
+  --verify-outputs <file>   verify the source stack with these saved outputs (\`pulumi stack output
+                            --json --show-secrets\`) instead of asking Pulumi
+  --skip-verify             do not verify the source stack (emergencies only: the report says so, loudly)
   -h, --help                show this help
 
 Prometheus is asked once before any measurement: when it cannot be reached the command stops
 at once (exit 4) and says what to check, instead of waiting through every measurement round.
 
 ${EXIT_TABLE}
-  (promote: 0 promoted, dry run passed or nothing to promote; 1 a gate failed; 2 too little data)`;
+  (promote: 0 promoted, dry run passed or nothing to promote; 1 the source stack failed verify or
+  a gate failed; 2 too little data, or a verify check could not run; 4 the source stack, its
+  outputs or its Prometheus could not be reached)`;
+
+/** What promote needs from \`npm run verify\` (verify/ is a layer above; scripts/promote.ts passes it in). */
+export interface SourceVerification {
+  /** verify's exit code: 0 passed, 1 a check failed, 2 a check could not run, 4 unreachable. */
+  exitCode: number;
+  /** One line of counts. */
+  summary: string;
+  /** verify's table, for the promotion report. */
+  table: string;
+}
+
+export type VerifySource = (request: { stack: string; dir: string; outputsFile?: string; log: (line: string) => void }) => Promise<SourceVerification>;
 
 export interface PromoteDeps {
   /** Time recorded as replacedAt (default: now). */
@@ -44,7 +63,12 @@ export interface PromoteDeps {
   /** Clock of a live analysis (tests shorten the sleeps). */
   clock?: Clock;
   fetch?: typeof fetch;
+  /** Verifies the source stack (scripts/promote.ts: verify/run.ts). */
+  verify?: VerifySource;
 }
+
+const SKIPPED_VERIFY = (stack: string) =>
+  `WARNING: --skip-verify: ${stack} was NOT verified (npm run verify) before this promotion; only the metric gates decided it. Run \`npm run verify -- --stack ${stack}\` as soon as you can.`;
 
 const DEFAULT_WINDOW_SECONDS = 3600;
 
@@ -95,6 +119,8 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
       at: { type: "string" },
       timeout: { type: "string" },
       dir: { type: "string" },
+      "verify-outputs": { type: "string" },
+      "skip-verify": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     });
     if (values.help) {
@@ -103,6 +129,7 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
     }
     if (!values.from || !values.to) throw badUsage("--from and --to are required");
     if (values.from === values.to) throw badUsage(`--from and --to name the same stack (${values.from})`);
+    if (values["skip-verify"] && values["verify-outputs"]) throw badUsage("give --verify-outputs or --skip-verify, not both");
     const dryRun = values["dry-run"] === true;
     const count = positiveInt("count", values.count, 1);
     const intervalSeconds = duration("interval", values.interval, 0);
@@ -145,6 +172,28 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
       throw new UsageError(`--prometheus-url: ${(error as PrometheusError).message}`);
     }
 
+    // Does the source stack work at all? Its metrics mean little otherwise.
+    const skipVerify = values["skip-verify"] === true;
+    if (skipVerify) io.out(SKIPPED_VERIFY(source.stack));
+    else {
+      if (!deps.verify) throw new Error("runPromote needs deps.verify (scripts/promote.ts passes verify/run.ts)");
+      io.out(`Verifying ${source.stack} (npm run verify -- --stack ${source.stack}) before its gates.`);
+      const verified = await deps.verify({ stack: source.stack, dir, outputsFile: values["verify-outputs"], log: (line) => io.err(`verify: ${line}`) });
+      io.out("");
+      io.out(verified.table);
+      io.out("");
+      if (verified.exitCode !== EXIT.ok) {
+        const why: Record<number, [string, number]> = {
+          [EXIT.failed]: [`${source.stack} fails verify`, EXIT.failed],
+          [EXIT.inconclusive]: [`a verify check could not run on ${source.stack}`, EXIT.inconclusive],
+          [EXIT.unreachable]: [`${source.stack} could not be reached to verify it`, EXIT.unreachable],
+        };
+        const [reason, code] = why[verified.exitCode] ?? [`verify exited ${verified.exitCode}`, verified.exitCode];
+        io.out(`Not promoted: ${reason} (${verified.summary}). ${target.stack} stays on ${current.version}. Nothing was measured.`);
+        return code;
+      }
+    }
+
     // Fail fast: an unreachable Prometheus is known at the first query, not after every round.
     try {
       await client.query("vector(1)", at ?? new Date());
@@ -159,7 +208,14 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
       intervalSeconds: intervalSeconds ?? promotion.samples.intervalSeconds,
       failureLimit: failureLimit ?? promotion.samples.failureLimit,
     };
-    const context: GateContext = { release: release.version, targets: source.settings.targets, soakMinutes: promotion.soakMinutes, windowSeconds };
+    const ingestion = source.settings.ingestion;
+    const context: GateContext = {
+      release: release.version,
+      targets: source.settings.targets,
+      soakMinutes: promotion.soakMinutes,
+      windowSeconds,
+      ...(ingestion?.enabled ? { ingestion: ingestion.targets } : {}),
+    };
 
     io.out(`Promoting release ${release.version} from ${source.stack} to ${target.stack} (${target.stack} runs ${current.version}).`);
     io.out(
@@ -170,7 +226,7 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
     let result;
     try {
       result = await runAnalysis({
-      gates: GATES,
+      gates: gatesFor(context),
       context,
       plan,
       clock: at ? replayClock(at) : (deps.clock ?? realClock),
@@ -206,7 +262,7 @@ export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {})
       return EXIT.inconclusive;
     }
 
-    io.out(`All gates passed.\n`);
+    io.out(skipVerify ? `All gates passed. ${SKIPPED_VERIFY(source.stack)}\n` : `${source.stack} passed verify and all gates.\n`);
     io.out(diff);
     if (dryRun) {
       io.out(`Dry run: ${target.path} was not changed.`);

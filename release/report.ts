@@ -16,6 +16,8 @@ export function formatValue(unit: Unit, value: number): string {
       return `${value.toFixed(0)} min`;
     case "alerts":
       return value.toFixed(0);
+    case "seconds":
+      return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} s`;
   }
 }
 

@@ -10,6 +10,7 @@ import { ConfigError, parseStackConfig } from "../config/load";
 import { PROJECT, Release, SECRET_KEYS, SecretKey, Settings } from "../config/schema";
 import { parseStackFile, SECRET_PLACEHOLDER, StackFile, StackFileError } from "../config/stackFile";
 import { UsageError } from "./cli";
+import { quoteForBothReaders } from "../config/yamlReaders";
 
 export type HistoryEntry = Settings["releaseHistory"][number];
 
@@ -152,6 +153,9 @@ function historySeq(doc: YAML.Document, config: YAML.YAMLMap): YAML.YAMLSeq {
 }
 
 function render(doc: YAML.Document): string {
+  // What the tool writes must mean the same to Pulumi's CLI and to the synth (an ISO time written
+  // plain is a timestamp to the CLI's Go YAML reader).
+  quoteForBothReaders(doc);
   // lineWidth 0: never fold long image references (the files round-trip byte for byte).
   return doc.toString({ lineWidth: 0 });
 }
@@ -218,4 +222,38 @@ export function sameRelease(a: Release, b: Release): boolean {
   const canonical = (value: unknown): unknown =>
     isPlainObject(value) ? Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key])])) : value;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/** The `enrichment:canary` block as written: what runs the candidate. */
+export interface CanaryBlock {
+  release: { version: string; images: Record<string, string> };
+  workers: number;
+  agents: string[];
+  agentReplicas?: Record<string, number>;
+}
+
+export const CANARY_KEY = `${PROJECT}:canary`;
+
+/**
+ * The stack file text with `enrichment:canary` set to `canary` (added below the release
+ * history, or the release, when the file has none), or removed when `canary` is undefined.
+ * Everything else stays as written.
+ */
+export function withCanary(text: string, canary: CanaryBlock | undefined): string {
+  const doc = YAML.parseDocument(text);
+  const config = configMap(doc);
+  const pair = findPair(config, CANARY_KEY);
+  if (!canary) {
+    if (pair) config.items.splice(config.items.indexOf(pair), 1);
+    return render(doc);
+  }
+  // Drop agentReplicas when it is not given, rather than leave a stale one behind.
+  const value: Record<string, unknown> = { release: canary.release, workers: canary.workers, agents: canary.agents, ...(canary.agentReplicas ? { agentReplicas: canary.agentReplicas } : {}) };
+  if (pair) {
+    pair.value = assign(doc, pair.value, value);
+  } else {
+    const after = [HISTORY_KEY, RELEASE_KEY].map((key) => config.items.findIndex((p) => keyOf(p) === key)).find((index) => index >= 0) ?? config.items.length - 1;
+    config.items.splice(after + 1, 0, doc.createPair(CANARY_KEY, value));
+  }
+  return render(doc);
 }

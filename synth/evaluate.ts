@@ -4,6 +4,7 @@
 import * as path from "node:path";
 import { PROJECT, SECRET_KEYS, SettingsSchema } from "../config/schema";
 import { readStackFile, SECRET_PLACEHOLDER } from "../config/stackFile";
+import { STACK_FILE_ENV } from "../config/yamlReaders";
 import type * as Pulumi from "@pulumi/pulumi";
 import { SynthMocks } from "./mocks";
 
@@ -19,12 +20,6 @@ export interface EvaluateOptions {
   preview?: boolean;
   /** Secret config values (by key, e.g. slackWebhookUrl), as `pulumi config set --secret` would hold them. */
   secrets?: Record<string, string>;
-  /**
-   * In-process only (not serializable, so never through synthesize()): the mocks that answer
-   * registrations instead of SynthMocks, e.g. the e2e runner, which applies each resource to a
-   * real Docker engine and answers with what it created.
-   */
-  mocks?: Pulumi.runtime.Mocks;
   /**
    * In-process only: called with each record and its raw inputs (secrets revealed, resource
    * references as URNs, unknowns as UNKNOWN_VALUE) before the mocks see the registration. The raw
@@ -126,7 +121,10 @@ function mergeDeep(base: unknown, over: unknown): unknown {
 
 /** Puts the stack's config where Pulumi's language host would: the environment. */
 function installConfig(options: EvaluateOptions): string[] {
-  const file = readStackFile(options.configFile ?? path.join(REPO_ROOT, `Pulumi.${options.stack}.yaml`));
+  const filePath = options.configFile ?? path.join(REPO_ROOT, `Pulumi.${options.stack}.yaml`);
+  const file = readStackFile(filePath);
+  // The program checks the file's values for readings that differ between Pulumi's CLI and this reader.
+  process.env[STACK_FILE_ENV] = path.resolve(filePath);
   const values: Record<string, unknown> = { ...file.raw.values };
   for (const [key, value] of Object.entries(options.overrides ?? {})) values[key] = mergeDeep(values[key], value);
   const secretKeys = new Set(file.raw.secretKeys);
@@ -186,7 +184,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     getMonitor(): unknown;
     waitForRPCs(): Promise<void>;
   };
-  await pulumi.runtime.setMocks(options.mocks ?? new SynthMocks(), PROJECT, options.stack, options.preview ?? false);
+  await pulumi.runtime.setMocks(new SynthMocks(), PROJECT, options.stack, options.preview ?? false);
 
   const monitor = settings.getMonitor() as unknown as {
     newUrn(parent: string, type: string, name: string): string;

@@ -1,6 +1,8 @@
 // Evaluates a stack in a child process (the Pulumi runtime is process-global) and returns the
 // records, so tests can evaluate several stacks and configs from one file.
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
 
@@ -25,7 +27,40 @@ export interface SynthStats {
   peakHeapBytes: number;
 }
 
+/**
+ * A folder where identical evaluations are shared for the length of one test run (tests/globalSetup.ts
+ * makes it and removes it): the program is deterministic under the synth's mocks, so the same
+ * options give the same records, and the suites evaluate the shipped stacks many times.
+ */
+export const SYNTH_CACHE_ENV = "ENRICHMENT_SYNTH_CACHE";
+/** Set when the program records the settings it reads (config/reads.ts): such a run is never shared. */
+const READS_ENV = "ENRICHMENT_SETTINGS_READS";
+
 export async function synthesize(options: EvaluateOptions): Promise<Evaluation> {
+  const dir = process.env[SYNTH_CACHE_ENV];
+  if (!dir || process.env[READS_ENV] || !fs.existsSync(dir)) return (await synthesizeWithStats(options)).evaluation;
+  const configText = options.configFile && fs.existsSync(options.configFile) ? fs.readFileSync(options.configFile, "utf8") : "";
+  const key = createHash("sha256").update(JSON.stringify(options)).update("\0").update(configText).digest("hex");
+  const file = path.join(dir, `${key}.json`);
+  const lock = `${file}.lock`;
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as Evaluation;
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+    } catch {
+      // Another suite is evaluating the same options: wait for its result.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    try {
+      const evaluation = (await synthesizeWithStats(options)).evaluation;
+      fs.writeFileSync(`${file}.${process.pid}`, JSON.stringify(evaluation));
+      fs.renameSync(`${file}.${process.pid}`, file);
+      return evaluation;
+    } finally {
+      fs.rmSync(lock, { force: true });
+    }
+  }
   return (await synthesizeWithStats(options)).evaluation;
 }
 

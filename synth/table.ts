@@ -6,6 +6,28 @@ import { mockImageId } from "./mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const SERVICE = "docker:index/service:Service";
+
+/** A swarm service's row: its replicas and the node role it is pinned to beside its name. */
+function swarmServiceRow(record: ResourceRecord): ServiceRow {
+  const inputs = record.inputs as Record<string, any>;
+  const spec = (inputs.taskSpec?.containerSpec ?? {}) as Record<string, any>;
+  const limits = (inputs.taskSpec?.resources?.limits ?? {}) as { memoryBytes?: number; nanoCpus?: number };
+  const constraint = ((inputs.taskSpec?.placement?.constraints ?? []) as string[]).map((c) => /node\.labels\.org\.enrichment\.(\w+)==true/.exec(c)?.[1] ?? c);
+  const count = inputs.mode?.global ? "on every node" : `x${inputs.mode?.replicated?.replicas ?? 1}${constraint.length ? ` on ${constraint.join("+")}` : ""}`;
+  const ports = ((inputs.endpointSpec?.ports ?? []) as { publishedPort: number; targetPort: number; publishMode?: string }[]).map((p) => `*:${p.publishedPort}->${p.targetPort} (${p.publishMode ?? "ingress"})`);
+  const volumes = ((spec.mounts ?? []) as { type: string; source: string; target: string; readOnly?: boolean }[]).map((m) => `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
+  return {
+    container: `${inputs.name ?? record.name} ${count}`,
+    image: String(spec.image ?? "?"),
+    published: ports.join(", ") || "-",
+    memoryMb: limits.memoryBytes === undefined ? "-" : String(limits.memoryBytes / (1024 * 1024)),
+    cpus: limits.nanoCpus === undefined ? "-" : String(limits.nanoCpus / 1e9),
+    volumes: volumes.join(", ") || "-",
+    waitSeconds: inputs.convergeConfig?.timeout ?? "-",
+    user: spec.user ?? "image default",
+  };
+}
 
 export interface ServiceRow {
   container: string;
@@ -32,8 +54,9 @@ interface ContainerInputs {
 export function serviceRows(records: ResourceRecord[]): ServiceRow[] {
   const imageById = new Map(records.filter((r) => r.type === REMOTE_IMAGE).map((r) => [mockImageId(String(r.inputs.name)), String(r.inputs.name)]));
   return records
-    .filter((record) => record.type === CONTAINER)
+    .filter((record) => record.type === CONTAINER || record.type === SERVICE)
     .map((record) => {
+      if (record.type === SERVICE) return swarmServiceRow(record);
       const inputs = record.inputs as ContainerInputs;
       // The container's image input is its RemoteImage's id (a stand-in offline): show the reference.
       const image = imageById.get(String(inputs.image)) ?? String(inputs.image ?? "?");

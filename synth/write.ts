@@ -9,10 +9,20 @@ export function contractView(records: ResourceRecord[]) {
   return records.map(({ urn, type, name, parent, dependsOn, inputs, protect }) => ({ urn, type, name, parent, dependsOn, inputs, protect }));
 }
 
-/** Files a container receives through `uploads`: path relative to files/, and content. */
+/** Files a container receives through `uploads` (a swarm service: its secrets and configs): path relative to files/, and content. */
 export function uploadedFiles(records: ResourceRecord[]): { resource: string; file: string; content: string }[] {
   const files: { resource: string; file: string; content: string }[] = [];
+  // A swarm's generated files are its ServiceConfigs (by name), its secret files docker.Secrets.
+  const configByName = new Map(
+    records.filter((r) => r.type === "docker:index/serviceConfig:ServiceConfig").map((r) => [String(r.inputs.name), Buffer.from(String(r.inputs.data), "base64").toString("utf8")]),
+  );
   for (const record of records) {
+    if (record.type === "docker:index/service:Service") {
+      const spec = ((record.inputs.taskSpec as Record<string, any>)?.containerSpec ?? {}) as { secrets?: { fileName: string }[]; configs?: { fileName: string; configName: string }[] };
+      for (const secret of spec.secrets ?? []) files.push({ resource: record.name, file: secret.fileName, content: "[secret]" });
+      for (const config of spec.configs ?? []) files.push({ resource: record.name, file: config.fileName, content: configByName.get(config.configName) ?? "" });
+      continue;
+    }
     if (record.type !== "docker:index/container:Container") continue;
     const uploads = (record.inputs.uploads ?? []) as unknown;
     if (!Array.isArray(uploads)) throw new Error(`${record.urn}: uploads is not a list (is the whole list secret?)`);

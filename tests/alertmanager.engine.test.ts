@@ -1,15 +1,12 @@
 // Alertmanager as production declares it (command, config, secret files, volume from the synthesized
 // graph) on a real Docker engine with the e2e image (tests/e2e/images: Alertmanager 0.27 built from
-// its module, busybox, USER nobody). It starts as nobody with its four secret files delivered 0400
-// 65534:65534 (the config's *_file and url_file paths), and a silence survives replacing the
+// its module, busybox, USER nobody). It starts as nobody with its four secret files delivered as the
+// provider delivers them (0440 root:root, read through group 0: the config's *_file and url_file paths), and a silence survives replacing the
 // container because /alertmanager is a named volume (and is gone without it). Throwaway names fx-am*.
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
-import { IMAGES, userSpec } from "../facts/images";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless } from "./tools";
+import { docker, dockerQuiet, engineSkipReason, putUploadsAsProvider, userFlags } from "./fixtures/engine";
+import { IMAGES } from "../facts/images";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 import { freePort } from "./fixtures/net";
 
@@ -19,42 +16,24 @@ const VOLUME = `${P}-data`;
 
 const quiet = dockerQuiet;
 const reason = engineSkipReason("alertmanager.engine", [IMAGE]);
-const skip = reason ? ` [skipped: ${reason}]` : "";
 
 let alertmanager: ResourceRecord;
 const started: string[] = [];
 type Upload = { file: string; content: string; owner?: string; group?: string; permissions?: string };
 
-function tarOf(files: { file: string; content: string }[], owner: string, group: string, mode: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fx-am-"));
-  for (const { file, content } of files) {
-    fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), content);
-  }
-  const tar = path.join(os.tmpdir(), `${path.basename(dir)}.tar`);
-  execFileSync("tar", ["--numeric-owner", `--owner=${owner}`, `--group=${group}`, `--mode=${mode}`, "-C", dir, "-cf", tar, ...files.map((f) => f.file.slice(1))]);
-  fs.rmSync(dir, { recursive: true, force: true });
-  return tar;
-}
-
 /** Creates and starts the container as declared; resolves its base URL once /-/ready answers. */
 async function start(name: string, withVolume: boolean): Promise<string> {
   const port = await freePort();
   const data = (alertmanager.inputs.volumes as { containerPath: string }[])[0].containerPath;
-  docker(["create", "--name", name, "-p", `127.0.0.1:${port}:9093`, ...(withVolume ? ["-v", `${VOLUME}:${data}`] : []), IMAGE, ...(alertmanager.inputs.command as string[])]);
+  docker(["create", "--name", name, ...userFlags(alertmanager.inputs), "-p", `127.0.0.1:${port}:9093`, ...(withVolume ? ["-v", `${VOLUME}:${data}`] : []), IMAGE, ...(alertmanager.inputs.command as string[])]);
   started.push(name);
   const uploads = alertmanager.inputs.uploads as Upload[];
-  const secrets = uploads.filter((u) => u.permissions === "0400");
-  const plain = uploads.filter((u) => u.permissions !== "0400");
+  const secrets = uploads.filter((u) => u.file.startsWith("/run/secrets/"));
   expect(secrets.length).toBe(4);
-  for (const s of secrets) expect(`${s.owner}:${s.group}`).toBe(userSpec(IMAGES.alertmanager.user.value));
+  // The image runs as nobody (its USER line): root:root 0440, read through group 0.
+  for (const s of secrets) expect([s.permissions, s.owner, s.group]).toEqual(["0440", undefined, undefined]);
   // Secret contents are "[secret]" in the synth; stand-in values in their place.
-  const secretTar = tarOf(secrets.map((s) => ({ file: s.file, content: s.file.includes("url") ? "http://127.0.0.1:9/hook" : "test-value" })), secrets[0].owner!, secrets[0].group!, "0400");
-  const plainTar = tarOf(plain, "0", "0", "0644");
-  for (const tar of [plainTar, secretTar]) {
-    execFileSync("sh", ["-c", `docker cp - ${name}:/ < '${tar}'`]);
-    fs.rmSync(tar, { force: true });
-  }
+  putUploadsAsProvider(name, uploads, (u) => (u.file.startsWith("/run/secrets/") ? (u.file.includes("url") ? "http://127.0.0.1:9/hook" : "test-value") : u.content ?? ""));
   docker(["start", name]);
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 60; i++) {
@@ -81,8 +60,8 @@ afterAll(() => {
   quiet(["volume", "rm", VOLUME]);
 });
 
-describe.skipIf(!!reason)(`Alertmanager on a real engine${skip}`, () => {
-  it("starts as nobody reading its 0400 secret files, and a silence survives a replacement on the named volume", async () => {
+describeUnless(reason, "Alertmanager on a real engine", () => {
+  it("starts as nobody reading its secret files (0440 root:root through group 0), and a silence survives a replacement on the named volume", async () => {
     const first = await start(`${P}-1`, true);
     expect(docker(["exec", `${P}-1`, "id", "-u"])).toBe(String(IMAGES.alertmanager.user.value.uid));
     const now = Date.now();

@@ -60,10 +60,29 @@ describe("planWorkers", () => {
 
 describe("planAgent", () => {
   it("an agent named by the canary runs the candidate; the others the current release or their override", () => {
-    expect(planAgent("entity-agent", current, candidate)).toEqual({ track: "canary", version: "1.5.0", image: candidate.release.images["entity-agent"] });
-    expect(planAgent("metadata-agent", current, candidate)).toEqual({ track: "stable", version: "1.4.0", image: current.images["metadata-agent"] });
+    expect(planAgent("entity-agent", 1, current, candidate)).toEqual([{ track: "canary", version: "1.5.0", image: candidate.release.images["entity-agent"] }]);
+    expect(planAgent("metadata-agent", 1, current, candidate)).toEqual([{ track: "stable", version: "1.4.0", image: current.images["metadata-agent"] }]);
     const override = `registry.test/metadata-agent:hotfix${digest("d")}`;
-    expect(planAgent("metadata-agent", current, candidate, override).image).toBe(override);
+    expect(planAgent("metadata-agent", 2, current, candidate, override).map((a) => a.image)).toEqual([override, override]);
+  });
+
+  it("canary.agentReplicas puts the first replicas of a named agent on the candidate, the rest stay", () => {
+    const split: CanarySettings = { ...candidate, agentReplicas: { "entity-agent": 1 } };
+    expect(planAgent("entity-agent", 3, current, split).map((a) => a.track)).toEqual(["canary", "stable", "stable"]);
+    expect(planAgent("entity-agent", 3, current, split)[1]).toEqual({ track: "stable", version: "1.4.0", image: current.images["entity-agent"] });
+    // Unset: all replicas, as before the setting existed.
+    expect(planAgent("entity-agent", 3, current, candidate).map((a) => a.track)).toEqual(["canary", "canary", "canary"]);
+    // Growing the agent adds stable replicas at the end and moves none.
+    expect(planAgent("entity-agent", 4, current, split).slice(0, 3)).toEqual(planAgent("entity-agent", 3, current, split));
+    // An agent the canary does not name ignores the setting.
+    expect(planAgent("metadata-agent", 2, current, { ...split, agentReplicas: { "metadata-agent": 1 } }).map((a) => a.track)).toEqual(["stable", "stable"]);
+  });
+
+  it.each([
+    ["more candidate replicas than the agent has", () => planAgent("entity-agent", 2, current, { ...candidate, agentReplicas: { "entity-agent": 3 } }), "canary.agentReplicas.entity-agent must be an integer from 1 to the agent's replicas (2), got 3"],
+    ["no replicas", () => planAgent("entity-agent", 0, current), "entity-agent replicas must be an integer >= 1, got 0"],
+  ])("rejects %s", (_title, run, message) => {
+    expect(run).toThrow(message);
   });
 });
 
@@ -98,7 +117,7 @@ describe("planAgents: the catalog as plans", () => {
     );
     const content = plans.find((p) => p.name === "content-agent")!;
     expect(content).toMatchObject({ model: "mixtral", modelTag: "mixtral:8x7b", pulls: ["mixtral"], replicas: 3, memoryMb: 2048, cpus: 2 });
-    expect(content.assignment.image).toBe(image);
+    expect(content.assignments.map((a) => a.image)).toEqual([image, image, image]);
     expect(plans.find((p) => p.name === "context-agent")!.modelTag).toBe("claude-sonnet-4-5");
   });
 

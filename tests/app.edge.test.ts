@@ -5,6 +5,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeWithTools } from "./tools";
 import { EDGE_ROUTES } from "../planes/edge/edge";
 import { EdgeConfigInput, EdgeRoute, renderEdgeConfig } from "../planes/edge/edgeConfig";
 import { freePort, makePrefix, nginxTest, Prefix, startDns, startNginx } from "./fixtures/app/nginx";
@@ -76,7 +77,7 @@ describe("renderEdgeConfig output", () => {
   });
 });
 
-describe("nginx -t", () => {
+describeWithTools(["nginx", "openssl"], "nginx -t", () => {
   let prefix: Prefix;
   beforeAll(() => (prefix = makePrefix()));
   afterAll(() => fs.rmSync(prefix.dir, { recursive: true, force: true }));
@@ -129,7 +130,7 @@ function request(port: number, host: string, options: { method?: string; path?: 
   });
 }
 
-describe("the config in a running nginx", () => {
+describeWithTools(["nginx", "openssl"], "the config in a running nginx", () => {
   let prefix: Prefix;
   let dns: Awaited<ReturnType<typeof startDns>>;
   let upstream: http.Server;

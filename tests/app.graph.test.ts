@@ -3,13 +3,14 @@
 // secrets as files, feature flags, release labels, and the edge's generated nginx.conf (nginx -t).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AGENT_CATALOG } from "../facts/agents";
 import { EDGE_CONFIG_PATH, EDGE_CONTAINER_PATHS } from "../planes/edge/edgeConfig";
 import { FEATURE_FLAGS, FEATURE_NAMES, featureEnv } from "../facts/features";
 import { readStackFile } from "../config/stackFile";
 import { Evaluation, Graph, labelOf, ResourceRecord, synthesize } from "../synth";
-import { makePrefix, nginxTest, Prefix, retarget } from "./fixtures/app/nginx";
+import { makePrefix, nginxTest, retarget } from "./fixtures/app/nginx";
+import { itWithTools } from "./tools";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -158,9 +159,10 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
     const publishing = containers().filter((c) => (c.inputs.ports as unknown[]).length > 0);
     const listed = new Set(Object.keys(values().exposure.publish).map((service) => (service === "edge-http" ? "edge" : service)));
     expect(publishing.map((c) => c.name).sort()).toEqual([...listed].sort());
-    // The committed stacks publish the edge, MongoDB for the index reconciler, and (staging)
-    // Prometheus for promotion; nothing else.
-    for (const name of listed) expect(["edge", "mongodb", "prometheus"]).toContain(name);
+    // The committed stacks publish the edge, MongoDB for the index reconciler, (staging)
+    // Prometheus for promotion, and the ingestion plane's MCP server and PostgreSQL on loopback
+    // (docs/ingestion.md); nothing else.
+    for (const name of listed) expect(["edge", "mongodb", "prometheus", "ingestion-mcp-server", "postgres"]).toContain(name);
     for (const c of publishing) {
       for (const p of c.inputs.ports as { ip: string }[]) if (!p.ip.startsWith("127.")) expect(c.name).toBe("edge");
     }
@@ -229,9 +231,6 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
   });
 
   describe("the edge's nginx.conf", () => {
-    let prefix: Prefix;
-    beforeAll(() => (prefix = makePrefix()));
-    afterAll(() => fs.rmSync(prefix.dir, { recursive: true, force: true }));
     const edge = () => container("edge");
     const config = () => uploads(edge()).find((u) => u.file === EDGE_CONFIG_PATH)!.content!;
 
@@ -251,11 +250,16 @@ describe.each(["staging", "production"])("%s application plane", (stack) => {
       expect(text).toContain(`burst=${values().rateLimit.burst} nodelay;`);
     });
 
-    it("passes nginx -t (container paths replaced by a test prefix and a throwaway certificate)", () => {
-      const result = nginxTest(retarget(config(), prefix.paths), prefix);
-      expect(result.output).toContain("syntax is ok");
-      expect(result.output).toContain("test is successful");
-      expect(result.status).toBe(0);
+    itWithTools(["nginx", "openssl"], "passes nginx -t (container paths replaced by a test prefix and a throwaway certificate)", () => {
+      const prefix = makePrefix();
+      try {
+        const result = nginxTest(retarget(config(), prefix.paths), prefix);
+        expect(result.output).toContain("syntax is ok");
+        expect(result.output).toContain("test is successful");
+        expect(result.status).toBe(0);
+      } finally {
+        fs.rmSync(prefix.dir, { recursive: true, force: true });
+      }
     });
   });
 });

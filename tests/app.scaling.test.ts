@@ -14,16 +14,20 @@ const CANARY = {
   agents: ["entity-agent"],
 };
 
-const runs: Record<"two" | "four" | "twoCanary" | "fourCanary", Evaluation> = {} as never;
+const runs: Record<"two" | "four" | "twoCanary" | "fourCanary" | "splitAgent" | "splitAgentCanary", Evaluation> = {} as never;
+/** entity-agent with two replicas, and a canary of one of them (what `npm run rollout` writes). */
+const TWO_ENTITY_AGENTS = { "entity-agent": { replicas: 2 } };
 
 beforeAll(async () => {
-  const [two, four, twoCanary, fourCanary] = await Promise.all([
+  const [two, four, twoCanary, fourCanary, splitAgent, splitAgentCanary] = await Promise.all([
     synthesize({ stack: "production", overrides: { workers: { replicas: 2 } } }),
     synthesize({ stack: "production", overrides: { workers: { replicas: 4 } } }),
     synthesize({ stack: "production", overrides: { workers: { replicas: 2 }, canary: CANARY } }),
     synthesize({ stack: "production", overrides: { workers: { replicas: 4 }, canary: CANARY } }),
+    synthesize({ stack: "production", overrides: { workers: { replicas: 2 }, agents: TWO_ENTITY_AGENTS } }),
+    synthesize({ stack: "production", overrides: { workers: { replicas: 2 }, agents: TWO_ENTITY_AGENTS, canary: { ...CANARY, agentReplicas: { "entity-agent": 1 } } } }),
   ]);
-  Object.assign(runs, { two, four, twoCanary, fourCanary });
+  Object.assign(runs, { two, four, twoCanary, fourCanary, splitAgent, splitAgentCanary });
 });
 
 /** What `pulumi up` would see going from `before` to `after`: created, deleted and changed URNs. */
@@ -111,5 +115,31 @@ describe("the canary split matches the config", () => {
     expect(diff.deleted).toEqual([]);
     // And the pre-release snapshot (planes/backup): a candidate about to run is a release change.
     expect(names(outsideThePlane(diff.changed))).toEqual(["enrichment-worker-1", "entity-agent", "entity-agent-image", "pre-release-snapshot"]);
+  });
+
+  it("a canary of one replica of an agent changes that replica and adds the candidate's image; the other replica keeps its image and inputs", () => {
+    const diff = compare(runs.splitAgent, runs.splitAgentCanary);
+    expect(names(diff.created)).toEqual(["enrichment-worker-canary-image", "entity-agent-canary-image"]);
+    expect(diff.deleted).toEqual([]);
+    expect(names(outsideThePlane(diff.changed))).toEqual(["enrichment-worker-1", "entity-agent-1", "pre-release-snapshot"]);
+    const e = runs.splitAgentCanary;
+    const first = container(e, "entity-agent-1");
+    const second = container(e, "entity-agent-2");
+    expect([labelOf(first, "track"), labelOf(first, "release"), imageOf(e, first).inputs.name]).toEqual(["canary", "1.5.0", CANARY.release.images["entity-agent"]]);
+    expect([labelOf(second, "track"), labelOf(second, "release"), imageOf(e, second).name]).toEqual(["stable", "1.4.0", "entity-agent-image"]);
+  });
+
+  it("every container of the platform's own images is told its release (ENRICHMENT_RELEASE = its release label): the label of its metrics", () => {
+    const e = runs.splitAgentCanary;
+    const released = e.records.filter((r) => r.type === CONTAINER && labelOf(r, "release"));
+    expect(released.length).toBeGreaterThan(10);
+    for (const container of released) {
+      const envs = container.inputs.envs as string[];
+      expect([container.name, envs.filter((env) => env.startsWith("ENRICHMENT_RELEASE="))]).toEqual([container.name, [`ENRICHMENT_RELEASE=${labelOf(container, "release")}`]]);
+    }
+    expect(labelOf(container(e, "enrichment-worker-1"), "release")).toBe("1.5.0");
+    // Containers of third-party images are not told anything.
+    const others = e.records.filter((r) => r.type === CONTAINER && !labelOf(r, "release"));
+    for (const other of others) expect((other.inputs.envs as string[] | undefined) ?? []).not.toContainEqual(expect.stringMatching(/^ENRICHMENT_RELEASE=/));
   });
 });

@@ -9,7 +9,7 @@ import { readStackFile } from "../config/stackFile";
 import { MONITOR_USER } from "../planes/data/mongodb";
 
 const ROOT = path.resolve(__dirname, "..");
-const BASE_SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"];
+const BASE_SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"];
 
 function raw(edit: (values: Record<string, any>) => void = () => {}, secrets: string[] = BASE_SECRETS): RawConfig {
   const values = structuredClone(readStackFile(path.join(ROOT, "Pulumi.staging.yaml")).raw.values) as Record<string, any>;

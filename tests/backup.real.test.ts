@@ -7,34 +7,21 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MongoClient } from "mongodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWithTools, tool, ToolName } from "./tools";
 import { compareSummaries, renderComparison, summarizeArchive } from "../release/restoreArchive";
 import { freePort } from "./fixtures/net";
 
 const SCRIPTS = path.resolve(__dirname, "..", "planes", "backup", "scripts");
-const CACHE_BIN = path.join(process.env.E2E_CACHE ?? "/var/cache/enrichment-e2e", "bin");
 /**
- * The folder go-build.sh builds a row into (its `bin_dir`: the version and the hash of the row's
- * patches), so the binary is the one the current patches make, never an older build's.
+ * The binaries of the row go-build.sh builds with the current patches (tests/tools.json: mongo-tools,
+ * ferretdb), or the folders BACKUP_TOOLS_DIR and FERRETDB_BIN name.
  */
-const builtDir = (row: string, file: string) => {
-  const GO_BUILD = path.resolve(__dirname, "e2e", "images", "go-build.sh");
-  const version = fs.readFileSync(path.join(path.dirname(GO_BUILD), "go-binaries.tsv"), "utf8").split("\n").map((l) => l.split("\t")).find((c) => c[0] === row)?.[2];
-  if (!version) return undefined;
-  const dir = spawnSync("bash", ["-c", `source "$1"; bin_dir "$2" "$3"`, "bin_dir", GO_BUILD, row, version], { encoding: "utf8", env: { ...process.env, E2E_CACHE: path.dirname(CACHE_BIN) } }).stdout.trim();
-  return dir && fs.existsSync(path.join(dir, file)) ? dir : undefined;
-};
-const TOOLS = process.env.BACKUP_TOOLS_DIR ?? builtDir("mongo-tools", "mongodump");
-const FERRETDB = process.env.FERRETDB_BIN ?? (builtDir("ferretdb", "ferretdb") ? path.join(builtDir("ferretdb", "ferretdb")!, "ferretdb") : undefined);
-const BUSYBOX = spawnSync("sh", ["-c", "command -v busybox"]).status === 0;
-const READY = !!TOOLS && !!FERRETDB && BUSYBOX;
-if (!READY) {
-  console.warn(
-    "backup.real: skipped: needs mongodump/mongorestore, ferretdb and busybox; run `bash tests/e2e/images/go-build.sh mongo-tools ferretdb && apt-get install -y busybox-static`, then `npx vitest run tests/backup.real.test.ts`",
-  );
-}
+const BACKUP_TOOLS: ToolName[] = [...(process.env.BACKUP_TOOLS_DIR ? [] : (["mongo-tools"] as const)), ...(process.env.FERRETDB_BIN ? [] : (["ferretdb"] as const)), "busybox"];
+const TOOLS = process.env.BACKUP_TOOLS_DIR ?? (tool("mongo-tools").path && path.dirname(tool("mongo-tools").path!));
+const FERRETDB = process.env.FERRETDB_BIN ?? tool("ferretdb").path;
 
-describe.skipIf(!READY)("dump.sh with the real mongodump against FerretDB", () => {
+describeWithTools(BACKUP_TOOLS, "dump.sh with the real mongodump against FerretDB", () => {
   let dir: string;
   let server: ChildProcess;
   let uri: string;

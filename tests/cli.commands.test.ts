@@ -21,9 +21,10 @@ async function command(script: string, args: string[]): Promise<{ code: number; 
   }
 }
 
-const COMMANDS = ["synth", "promote", "rollback", "drift-report", "bench", "docs", "restore", "e2e"];
+const COMMANDS = ["synth", "promote", "rollback", "rollout", "drift-report", "bench", "docs", "restore", "verify", "e2e"];
 
-describe.each(COMMANDS)("npm run %s", (script) => {
+// Each case is its own process: they run side by side (wall time), each still a real command.
+describe.concurrent.each(COMMANDS)("npm run %s", (script) => {
   it("--help exits 0 and prints the shared exit codes", async () => {
     const { code, stdout } = await command(script, ["--help"]);
     expect(code).toBe(EXIT.ok);

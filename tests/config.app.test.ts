@@ -8,7 +8,7 @@ import { readStackFile } from "../config/stackFile";
 import { FEATURE_NAMES } from "../facts/features";
 
 const ROOT = path.resolve(__dirname, "..");
-const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"];
+const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"];
 const secretValue = () => pulumi.secret("x");
 
 function raw(stack: "staging" | "production", edit: (values: Record<string, any>) => void): RawConfig {
@@ -63,6 +63,9 @@ describe("application plane config rules and their messages", () => {
     ["more canary workers than workers", "production", (v) => (v.canary = canary({ workers: 3 })), "enrichment:canary.workers: expected at most workers.replicas (2), got 3"],
     ["a candidate image by tag only", "production", (v) => (v.canary = canary({ release: { version: "1.5.0", images: { "enrichment-worker": "registry.example.org/enrichment/enrichment-worker:1.5.0" } } })), "enrichment:canary.release.images.enrichment-worker: expected an image pinned by digest"],
     ["a candidate image of an unknown service", "production", (v) => (v.canary = canary({ release: { version: "1.5.0", images: { ...canary().release.images, "ocr-backend": candidateImage("ocr-backend") } } })), 'enrichment:canary.release.images.ocr-backend: expected one of mcp-server'],
+    ["canary agent replicas beyond the agent's", "production", (v) => ((v.agents = { "entity-agent": { replicas: 2 } }), (v.canary = canary({ agentReplicas: { "entity-agent": 3 } }))), "enrichment:canary.agentReplicas.entity-agent: expected at most the agent's replicas (2; enrichment:agents.entity-agent.replicas), got 3"],
+    ["canary agent replicas of an agent the canary does not name", "production", (v) => (v.canary = canary({ agentReplicas: { "content-agent": 1 } })), 'enrichment:canary.agentReplicas.content-agent: expected an agent that canary.agents names, got "content-agent"'],
+    ["canary agent replicas of zero", "production", (v) => (v.canary = canary({ agentReplicas: { "entity-agent": 0 } })), "enrichment:canary.agentReplicas.entity-agent: expected an integer from 1 to 32, got 0"],
     ["an unknown agent override", "staging", (v) => (v.agents = { "summary-agent": { replicas: 2 } }), 'enrichment:agents.summary-agent: expected an agent from facts/agents.ts: metadata-agent, entity-agent, structure-agent, content-agent, context-agent, got "summary-agent"'],
     ["an override naming a model the stack does not pull", "staging", (v) => (v.agents = { "content-agent": { model: "qwen2" } }), 'enrichment:agents.content-agent.model: expected a model the stack pulls (release.models: llama3.2, mixtral), got "qwen2"'],
     ["an override naming a fallback the stack does not pull", "staging", (v) => (v.agents = { "entity-agent": { fallbackModel: "gemma2" } }), 'enrichment:agents.entity-agent.fallbackModel: expected a model the stack pulls (release.models: llama3.2, mixtral), got "gemma2"'],

@@ -8,7 +8,7 @@ import { ConfigError, parseStackConfig } from "../config/load";
 import { readStackFile } from "../config/stackFile";
 
 const ROOT = path.resolve(__dirname, "..");
-const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"];
+const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"];
 
 function load(stack: "staging" | "production", edit: (values: Record<string, any>) => void = () => {}) {
   const file = readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));

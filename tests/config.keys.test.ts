@@ -12,7 +12,8 @@ import { parseStackFile, StackFileError } from "../config/stackFile";
 
 const ROOT = path.resolve(__dirname, "..");
 const STAGING = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8");
-const SECRETS = "  enrichment:anthropicApiKey: { secure: AAAA }\n  enrichment:slackWebhookUrl: { secure: AAAA }\n";
+const SECRETS =
+  "  enrichment:anthropicApiKey: { secure: AAAA }\n  enrichment:slackWebhookUrl: { secure: AAAA }\n  enrichment:ingestionOpenaiApiKey: { secure: AAAA }\n  enrichment:ingestionLlmApiKey: { secure: AAAA }\n";
 
 /** The staging file with `extra` appended under `config:`, parsed and validated as the program does. */
 function problemsWith(extra: string): string[] {
@@ -25,6 +26,17 @@ function problemsWith(extra: string): string[] {
   }
   return [];
 }
+
+describe("values as the program reads them", () => {
+  it("a top-level value the CLI wrote as a string (pulumi config set) reads as the program reads it", () => {
+    const file = parseStackFile('config:\n  enrichment:protectState: "false"\n  enrichment:namePrefix: "1.4.0"\n  enrichment:workers: { replicas: "2" }\n');
+    expect(file.raw.values.protectState).toBe(false);
+    expect(file.raw.values.namePrefix).toBe("1.4.0");
+    // Nested values reach the program as JSON: a quoted number inside a mapping stays a string there too.
+    expect(file.raw.values.workers).toEqual({ replicas: "2" });
+    expect(problemsWith('  enrichment:protectState: "false"\n')).toEqual([]);
+  });
+});
 
 describe("keys outside the program's settings", () => {
   it("the committed staging file (with its secrets) has none", () => {
@@ -122,5 +134,19 @@ describe("the helpers", () => {
     expect(closest("replica", ["replicas", "resources"])).toBe("replicas");
     expect(closest("Workers", ["workers"])).toBe("workers");
     expect(closest("qqqq", ["workers", "tls"])).toBeUndefined();
+  });
+});
+
+describe("a stack file the CLI has rewritten", () => {
+  // `pulumi config set` writes every top-level scalar back quoted (measured with CLI 3.276:
+  // `protectState: true` becomes `"true"`); the engine hands the program strings it JSON-parses.
+  it("reads a quoted top-level scalar as the program reads it under the engine", () => {
+    const quoted = parseStackFile('config:\n  enrichment:protectState: "true"\n  enrichment:environment: staging\n  enrichment:appRuntimeUser: {uid: 10001, gid: 10001}\n').raw.values;
+    expect(quoted).toMatchObject({ protectState: true, environment: "staging", appRuntimeUser: { uid: 10001, gid: 10001 } });
+    expect(SettingsSchema.shape.protectState.parse(quoted.protectState)).toBe(true);
+  });
+
+  it("keeps nested values as written (the CLI writes `--path` values typed)", () => {
+    expect(parseStackFile('config:\n  enrichment:workers:\n    replicas: 2\n  enrichment:release:\n    agentCatalogVersion: "2026.11"\n').raw.values).toMatchObject({ workers: { replicas: 2 }, release: { agentCatalogVersion: "2026.11" } });
   });
 });

@@ -24,12 +24,19 @@ const READ_BY_TOOLS: Record<string, string> = {
   "promotion.samples.count": "release/promote.ts",
   "promotion.samples.intervalSeconds": "release/promote.ts",
   "promotion.samples.failureLimit": "release/promote.ts",
+  "rollout.steps": "release/rollout.ts",
+  "rollout.windowSeconds": "release/rollout.ts",
+  "rollout.margin": "release/rollout.ts",
+  "rollout.minDocuments": "release/rollout.ts",
+  "rollout.maxExtensions": "release/rollout.ts",
 };
 
 /** The branches the shipped stacks do not take, each one evaluation. */
-const VARIANTS: { stack: string; overrides?: Record<string, unknown> }[] = [
+const VARIANTS: { stack: string; configFile?: string; overrides?: Record<string, unknown> }[] = [
   { stack: "staging" },
   { stack: "production" },
+  // The swarm target (config/deployTarget.ts): its settings are read only there.
+  { stack: "e2e-swarm", configFile: path.join(ROOT, "tests/e2e/swarm/Pulumi.e2e-swarm.yaml") },
   {
     stack: "staging",
     overrides: {

@@ -11,7 +11,7 @@ const ROOT = path.resolve(__dirname, "..");
 function raw(stack: "staging" | "production", edit: (values: Record<string, any>) => void = () => {}, secrets?: string[]): RawConfig {
   const file = readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
   const values = structuredClone(file.raw.values) as Record<string, any>;
-  const secretKeys = new Set(secrets ?? ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl"]);
+  const secretKeys = new Set(secrets ?? ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"]);
   for (const key of secretKeys) values[key] = `[secret:${key}]`;
   edit(values);
   return { values, secretKeys };
@@ -94,7 +94,7 @@ describe("config rules and their messages", () => {
     ["bad TLS name", "staging", (v) => (v.tls.dnsNames = ["review api"]), "enrichment:tls.dnsNames.0: expected a DNS name such as review.example.org, got \"review api\""],
     ["feature flag name", "staging", (v) => (v.features = { AUTO_APPROVAL: true }), "enrichment:features.AUTO_APPROVAL: expected a flag name such as ENABLE_AUTO_APPROVAL"],
     ["feature flag value", "staging", (v) => (v.features = { ENABLE_AUTO_APPROVAL: "yes" }), "enrichment:features.ENABLE_AUTO_APPROVAL: expected true or false, got \"yes\""],
-    ["scrape interval", "staging", (v) => (v.monitoring.scrapeInterval = "15 seconds"), "enrichment:monitoring.scrapeInterval: expected a Prometheus duration such as 15s, 5m or 4h, got \"15 seconds\""],
+    ["scrape interval", "staging", (v) => (v.monitoring.scrapeInterval = "15 seconds"), "enrichment:monitoring.scrapeInterval: expected a Prometheus duration such as 15s, 5m or 4h, above zero and at most 10y, got \"15 seconds\""],
     ["e-mail without addresses", "staging", (v) => (v.monitoring.alerting.email = { enabled: true }), "enrichment:monitoring.alerting.email: expected to, from and smarthost when e-mail is enabled"],
     ["target out of range", "staging", (v) => (v.targets = { completenessMin: 95 }), "enrichment:targets.completenessMin: expected a number from 0 to 1, got 95"],
     ["canary larger than the pool", "staging", (v) => (v.canary = { release: { version: "1.5.0", images: {} }, workers: 2 }), "enrichment:canary.workers: expected at most workers.replicas (1), got 2"],
@@ -147,18 +147,18 @@ describe("secrets", () => {
   });
 
   it("a required secret that is missing is named with its purpose", () => {
-    const problems = problemsOf(raw("production", () => {}, ["anthropicApiKey", "slackWebhookUrl", "smtpPassword", "deadMansSwitchUrl"]));
+    const problems = problemsOf(raw("production", () => {}, ["anthropicApiKey", "slackWebhookUrl", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"]));
     expect(problems).toEqual([
       "enrichment:pagerdutyRoutingKey: expected a secret (PagerDuty Events v2 routing key for critical alerts); set it with `pulumi config set --secret enrichment:pagerdutyRoutingKey`",
     ]);
   });
 
   it("a dead-man's switch needs its URL as a secret (staging may enable it; production does)", () => {
-    const problems = problemsOf(raw("staging", (v) => (v.monitoring.alerting.deadMansSwitch = { enabled: true }), ["anthropicApiKey", "slackWebhookUrl"]));
+    const problems = problemsOf(raw("staging", (v) => (v.monitoring.alerting.deadMansSwitch = { enabled: true }), ["anthropicApiKey", "slackWebhookUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"]));
     expect(problems).toEqual([
       "enrichment:deadMansSwitchUrl: expected a secret (URL of the external dead-man's switch that Alertmanager's Watchdog webhook calls (monitoring.alerting.deadMansSwitch)); set it with `pulumi config set --secret enrichment:deadMansSwitchUrl`",
     ]);
-    expect(parseStackConfig("staging", raw("staging", () => {}, ["anthropicApiKey", "slackWebhookUrl"]), () => pulumi.secret("x")).settings.monitoring.alerting.deadMansSwitch.enabled).toBe(false);
+    expect(parseStackConfig("staging", raw("staging", () => {}, ["anthropicApiKey", "slackWebhookUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"]), () => pulumi.secret("x")).settings.monitoring.alerting.deadMansSwitch.enabled).toBe(false);
     expect(parseStackConfig("production", raw("production"), () => pulumi.secret("x")).settings.monitoring.alerting.deadMansSwitch.enabled).toBe(true);
   });
 

@@ -4,12 +4,10 @@
 // path). The URI reaches the exporter's own environment from the 0400 file; `docker inspect`
 // shows no password; the healthcheck fails while MongoDB is unreachable. Throwaway names fx-ex*.
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
-import { IMAGES, userSpec } from "../facts/images";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless } from "./tools";
+import { docker, dockerQuiet, engineSkipReason, putUploadsAsProvider, userFlags, type ProviderUpload } from "./fixtures/engine";
+import { IMAGES } from "../facts/images";
 import { MONGODB_EXPORTER_URI_PATH } from "../planes/monitoring/exporters";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 
@@ -18,7 +16,6 @@ const NAME = `fx-ex-${process.pid}`;
 const run = docker;
 const quiet = dockerQuiet;
 const reason = engineSkipReason("exporters.engine", [STANDIN]);
-const skip = reason ? ` [skipped: ${reason}]` : "";
 
 let exporter: ResourceRecord;
 const URI = "mongodb://monitor:pw-from-the-file@127.0.0.1:1/admin?authSource=admin&serverSelectionTimeoutMS=500";
@@ -28,17 +25,12 @@ beforeAll(async () => {
   exporter = new Graph((await synthesize({ stack: "staging" })).records).byName("docker:index/container:Container", "mongodb-exporter");
   const entrypoint = exporter.inputs.entrypoints as string[];
   const command = exporter.inputs.command as string[];
-  const upload = (exporter.inputs.uploads as { file: string; owner: string; group: string; permissions: string }[]).find((u) => u.file === MONGODB_EXPORTER_URI_PATH)!;
-  expect(`${upload.owner}:${upload.group}`).toBe(userSpec(IMAGES.mongodbExporter.user.value));
+  const upload = (exporter.inputs.uploads as ProviderUpload[]).find((u) => u.file === MONGODB_EXPORTER_URI_PATH)!;
+  // The image's USER (1001, primary group 0) reads the 0440 root:root file through group 0.
+  expect([upload.permissions, upload.owner, upload.group]).toEqual(["0440", undefined, undefined]);
 
-  run(["create", "--name", NAME, "--entrypoint", entrypoint[0], STANDIN, ...entrypoint.slice(1), ...command]);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fx-ex-"));
-  fs.mkdirSync(path.join(dir, path.dirname(MONGODB_EXPORTER_URI_PATH).slice(1)), { recursive: true });
-  fs.writeFileSync(path.join(dir, MONGODB_EXPORTER_URI_PATH.slice(1)), URI);
-  const tar = path.join(dir, "upload.tar");
-  execFileSync("tar", ["--numeric-owner", `--owner=${upload.owner}`, `--group=${upload.group}`, `--mode=${upload.permissions}`, "-C", dir, "-cf", tar, MONGODB_EXPORTER_URI_PATH.slice(1)]);
-  execFileSync("sh", ["-c", `docker cp - ${NAME}:/ < '${tar}'`]);
-  fs.rmSync(dir, { recursive: true, force: true });
+  run(["create", "--name", NAME, ...userFlags(exporter.inputs), "--entrypoint", entrypoint[0], STANDIN, ...entrypoint.slice(1), ...command]);
+  putUploadsAsProvider(NAME, [upload], () => URI);
   run(["start", NAME]);
   await new Promise((r) => setTimeout(r, 2_000));
 }, 120_000);
@@ -47,7 +39,7 @@ afterAll(() => {
   if (!reason) quiet(["rm", "-f", NAME]);
 });
 
-describe.skipIf(!!reason)(`the MongoDB exporter container on a real engine${skip}`, () => {
+describeUnless(reason, "the MongoDB exporter container on a real engine", () => {
   it("runs the exporter (PID 1 after the wrapper's exec) with the URI from the file, as 1001:0", () => {
     expect(run(["inspect", "-f", "{{.State.Running}}", NAME])).toBe("true");
     const environ = run(["exec", NAME, "cat", "/proc/1/environ"]).split("\0");

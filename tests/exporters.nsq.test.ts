@@ -6,21 +6,13 @@
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWithTools, missingTools, ToolName, toolPath } from "./tools";
 import { EXPORTERS, EXPORTER_PORTS, renderTelegrafConfig } from "../planes/monitoring/exporters";
 import { freePort, Process, removeTempDirs, tempDir, waitFor } from "./fixtures/monitoring/tools";
 
-const BIN = path.join(process.env.E2E_CACHE ?? "/var/cache/enrichment-e2e", "bin");
-const NSQD = path.join(BIN, "nsq-v1.3.0", "nsqd");
-const TELEGRAF = path.join(BIN, "telegraf-nsq-v1.32.3", "telegraf");
-const BUSYBOX = "/usr/bin/busybox";
-const missing = [
-  !fs.existsSync(NSQD) && `${NSQD} (tests/e2e/images/go-build.sh nsq)`,
-  !fs.existsSync(TELEGRAF) && `${TELEGRAF} (tests/e2e/images/go-build.sh telegraf-nsq)`,
-  !fs.existsSync(BUSYBOX) && `${BUSYBOX} (apt-get install -y busybox)`,
-].filter(Boolean);
-const skip = missing.length ? ` [skipped: missing ${missing.join(", ")}]` : "";
-if (skip) console.warn(`exporters.nsq:${skip}`);
+const NSQ_TOOLS: ToolName[] = ["nsqd", "telegraf", "busybox"];
+const skip = missingTools(NSQ_TOOLS);
 
 let nsqd: Process | undefined;
 let telegraf: Process | undefined;
@@ -38,7 +30,7 @@ const healthcheck = () => {
   expect(entry.healthcheck[0]).toBe("CMD-SHELL");
   const script = entry.healthcheck[1].replace(`127.0.0.1:${EXPORTER_PORTS.nsqExporter}`, `127.0.0.1:${metricsPort}`);
   expect(script).toContain(`127.0.0.1:${metricsPort}/metrics`);
-  return new Promise<number>((resolve) => execFile(BUSYBOX, ["sh", "-c", script], { timeout: 10_000 }, (error) => resolve(error ? Number(error.code ?? 1) : 0)));
+  return new Promise<number>((resolve) => execFile(toolPath("busybox"), ["sh", "-c", script], { timeout: 10_000 }, (error) => resolve(error ? Number(error.code ?? 1) : 0)));
 };
 
 beforeAll(async () => {
@@ -47,7 +39,7 @@ beforeAll(async () => {
   const [tcp, http, prom] = await Promise.all([freePort(), freePort(), freePort()]);
   nsqdHttp = http;
   metricsPort = prom;
-  nsqd = new Process(NSQD, [`--data-path=${dir}`, `--tcp-address=127.0.0.1:${tcp}`, `--http-address=127.0.0.1:${http}`, "--broadcast-address=127.0.0.1"]);
+  nsqd = new Process(toolPath("nsqd"), [`--data-path=${dir}`, `--tcp-address=127.0.0.1:${tcp}`, `--http-address=127.0.0.1:${http}`, "--broadcast-address=127.0.0.1"]);
   await waitFor("nsqd", async () => ((await fetch(`http://127.0.0.1:${http}/ping`).catch(() => undefined))?.ok ? true : undefined), 15_000);
 
   // The program's config; the test only shortens the intervals and points it at loopback.
@@ -55,7 +47,7 @@ beforeAll(async () => {
   expect(programConfig).toContain('endpoints = ["http://nsqd:4151"]');
   const config = renderTelegrafConfig({ nsqdUrl: `http://127.0.0.1:${http}`, listenPort: prom, intervalSeconds: 1, expirationSeconds: 3 });
   fs.writeFileSync(path.join(dir, "telegraf.conf"), config);
-  telegraf = new Process(TELEGRAF, ["--config", path.join(dir, "telegraf.conf")]);
+  telegraf = new Process(toolPath("telegraf"), ["--config", path.join(dir, "telegraf.conf")]);
 }, 30_000);
 
 afterAll(async () => {
@@ -64,7 +56,7 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-describe.skipIf(!!skip)(`telegraf reads NSQ 1.3's /stats?format=json${skip}`, () => {
+describeWithTools(NSQ_TOOLS, "telegraf reads NSQ 1.3's /stats?format=json", () => {
   it("exports topic and channel depth for a published message, under the alerts' metric names", async () => {
     await post(`http://127.0.0.1:${nsqdHttp}/topic/create?topic=enrichment`);
     await post(`http://127.0.0.1:${nsqdHttp}/channel/create?topic=enrichment&channel=workers`);

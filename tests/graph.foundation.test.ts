@@ -209,6 +209,15 @@ describe.each(["staging", "production"])("%s graph", (stack) => {
     expect(outputs.mongodbConnectionUri).toBe("[secret]");
     expect(outputs.grafanaAdminPassword).toBe("[secret]");
   });
+
+  it("stack outputs `npm run verify` reads: the name prefix, every container the stack deploys, the reconciler's MongoDB URI as a secret", () => {
+    const { outputs, records } = stacks[stack].evaluation;
+    expect(outputs.namePrefix).toBe(stack);
+    const containers = records.filter((r) => r.type === "docker:index/container:Container").map((r) => String(r.inputs.name));
+    expect(containers.length).toBeGreaterThan(20);
+    expect([...(outputs.containers as string[])].sort()).toEqual([...containers].sort());
+    expect(outputs.mongodbAdminUri).toBe("[secret]");
+  });
 });
 
 describe("a CPU-only stack (ollama.gpus: none)", () => {
@@ -235,7 +244,7 @@ describe("staging and production differ as configured", () => {
   it("stateful volumes are protected and retained only in production", () => {
     // The backup component's metrics volume holds no state: it is rebuilt from the archives at
     // every start (planes/backup/index.ts), so it is the one volume left unprotected.
-    const REBUILT = ["mongodb-backup-metrics"];
+    const REBUILT = ["mongodb-backup-metrics", "postgres-backup-metrics"];
     for (const volume of stacks.production.graph.ofType(VOLUME)) {
       if (REBUILT.includes(volume.name)) continue;
       expect(volume.protect, volume.name).toBe(true);

@@ -10,7 +10,8 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless, missingTools } from "./tools";
 import { freePort } from "./fixtures/net";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -30,14 +31,10 @@ const quiet = (file: string, args: string[]) => {
 };
 
 function why(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root (iptables, ip netns)";
-  if (quiet("docker", ["version", "--format", "{{.Server.Version}}"]) === undefined) return "no Docker engine answers: start one with tests/e2e/dockerd.sh";
-  for (const tool of ["iptables", "ip", "busybox"]) if (quiet("sh", ["-c", `command -v ${tool}`]) === undefined) return `${tool} is missing (apt-get install -y iptables iproute2 busybox-static)`;
-  return undefined;
+  if (process.getuid?.() !== 0) return "needs root (iptables, ip netns); run it with sudo npx vitest run tests/host-firewall.test.ts on a Docker host";
+  return missingTools(["docker", "iptables", "ip", "busybox"]);
 }
 const reason = why();
-const skip = reason ? ` [skipped: ${reason}; run: sudo npx vitest run tests/host-firewall.test.ts on a Docker host]` : "";
-if (skip) console.warn(`host-firewall:${skip}`);
 
 let listener: http.Server | undefined;
 let outside: ChildProcess | undefined;
@@ -132,7 +129,7 @@ afterAll(async () => {
   if (www) fs.rmSync(www, { recursive: true, force: true });
 }, 60_000);
 
-describe.skipIf(!!reason)(`host firewall on a real dockerd${skip}`, () => {
+describeUnless(reason, "host firewall on a real dockerd", () => {
   it("without it (what Docker gives): the internal network reaches the host's listeners; the published network is forwarded out", async () => {
     expect(await probe(`${PREFIX}-private`, gateways.private, hostPort)).toMatch(OK);
     expect(await probe(`${PREFIX}-private`, hostAddress, hostPort)).toMatch(OK);

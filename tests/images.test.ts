@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { IMAGE_KEYS, IMAGES, ImageKey, renderImagesDoc, userSpec } from "../facts/images";
 import { IMAGES_DOC } from "../scripts/writeImagesDoc";
 import { SettingsSchema } from "../config/schema";
+import { IngestionSchema } from "../config/ingestion";
 import { APP_GROUPS } from "../components/serviceContainer";
 import { Graph, labelOf, ResourceRecord, synthesize } from "../synth";
 
@@ -51,12 +52,16 @@ describe("docs/images.md", () => {
     expect(renderImagesDoc(changed)).not.toBe(renderImagesDoc());
   });
 
-  it("every fact cites a source, and every key is a setting of enrichment:images whose default is the catalog's reference", () => {
+  it("every fact cites a source, and every key is a setting of enrichment:images (or the entry's own setting) whose default is the catalog's reference", () => {
     const defaults = SettingsSchema.shape.images.parse(undefined) as Record<string, string>;
+    const ingestionDefaults = IngestionSchema.shape.images.parse(undefined) as Record<string, string>;
     for (const key of IMAGE_KEYS) {
       const facts = IMAGES[key];
       expect(facts.key).toBe(key);
-      expect(defaults[key], key).toBe(facts.reference);
+      if (facts.setting) {
+        expect(facts.setting, key).toBe(`ingestion.images.${key}`);
+        expect(ingestionDefaults[key], key).toBe(facts.reference);
+      } else expect(defaults[key], key).toBe(facts.reference);
       for (const fact of [facts.user, facts.volumes, facts.tools, facts.health, ...Object.values(facts.paths)]) expect(fact.source.length, key).toBeGreaterThan(20);
     }
   });
@@ -78,21 +83,42 @@ describe.each(["staging", "production", "staging (appRuntimeUser 4242:4343)"])("
     }
   });
 
-  it("secret files are 0400 and owned by the uid:gid that reads them", () => {
-    let checked = 0;
+  it("secret files reach only the uid:gid that reads them, in the form the daemon honours for the container's user", () => {
+    let owned = 0;
+    let rootGroup = 0;
     for (const container of ownContainers(graph())) {
       const key = imageKeyOf(container);
-      const expected = key ? userSpec(IMAGES[key].user.value) : appUsers[stack];
+      const reader = key ? userSpec(IMAGES[key].user.value) : appUsers[stack];
+      const configUser = (container.inputs.user as string | undefined) ?? (key ? IMAGES[key].imageUser.value : "unknown");
       for (const upload of secretUploads(container)) {
-        expect(upload.permissions, `${container.name} ${upload.file}`).toBe("0400");
-        expect(`${upload.owner}:${upload.group}`, `${container.name} ${upload.file}`).toBe(expected);
-        checked++;
+        const where = `${container.name} ${upload.file}`;
+        if (configUser === "") {
+          // No user: the daemon keeps the tar header's owner.
+          expect(upload.permissions, where).toBe("0400");
+          expect(`${upload.owner}:${upload.group}`, where).toBe(reader);
+          owned++;
+        } else {
+          // A user: owner/group would make the daemon chown to it (or fail); root:root 0440 read through group 0.
+          expect(upload.permissions, where).toBe("0440");
+          expect(upload.owner, where).toBeUndefined();
+          expect(upload.group, where).toBeUndefined();
+          const gid = reader.split(":")[1];
+          if (gid !== "0") expect(container.inputs.groupAdds, where).toEqual(["0"]);
+          rootGroup++;
+        }
       }
     }
-    expect(checked).toBeGreaterThan(10);
-    // The MongoDB entrypoint reads the root password as mongodb (999) after gosu.
+    expect(owned).toBeGreaterThan(2);
+    expect(rootGroup).toBeGreaterThan(8);
+    // The MongoDB entrypoint reads the root password as mongodb (999) after gosu (which drops group 0).
     const mongodb = graph().byName(CONTAINER, "mongodb");
-    expect(secretUploads(mongodb).map((u) => `${u.file} ${u.owner}:${u.group}`)).toContain("/run/secrets/mongodb-root-password 999:999");
+    expect(secretUploads(mongodb).map((u) => `${u.file} ${u.owner}:${u.group} ${u.permissions}`)).toContain("/run/secrets/mongodb-root-password 999:999 0400");
+  });
+
+  it("no container joins group 0 unless it reads a secret file through it", () => {
+    for (const container of ownContainers(graph())) {
+      if (container.inputs.groupAdds) expect(secretUploads(container).length, container.name).toBeGreaterThan(0);
+    }
   });
 
   it("every VOLUME an image declares is a named volume (no anonymous volume leaks per replacement)", () => {

@@ -24,10 +24,14 @@ export const LAYERS: readonly { name: string; paths: readonly string[] }[] = [
   { name: "agents plane", paths: ["planes/agents"] },
   { name: "edge plane", paths: ["planes/edge"] },
   { name: "backup plane", paths: ["planes/backup"] },
+  { name: "application plane", paths: ["planes/application"] },
+  { name: "ingestion plane", paths: ["planes/ingestion"] },
   { name: "composition", paths: ["platform", "index.ts"] },
   // Tools run the program or read its layers; nothing of the program imports them.
   { name: "synth", paths: ["synth"] },
   { name: "release tools", paths: ["release"] },
+  // The checks of a live stack: on the release tools' exit codes and stack files; promote gets them passed in.
+  { name: "verify", paths: ["verify"] },
   { name: "policy pack", paths: ["policy"] },
   { name: "commands", paths: ["scripts"] },
 ];

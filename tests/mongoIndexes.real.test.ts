@@ -7,9 +7,11 @@ import { MongoClient } from "mongodb";
 import { describe, expect, it } from "vitest";
 import type { ListedIndex } from "../planes/data/mongoIndexes/plan";
 import { defineReconcilerScenarios, type IndexBackend } from "./mongoIndexes.support";
+import { tool } from "./tools";
 
-const MONGODB_URI = process.env.MONGODB_URI;
-const SKIP_MESSAGE = "skipped: set MONGODB_URI=mongodb://127.0.0.1:27017 (docker run -d -p 27017:27017 mongo:7) to run against a real MongoDB";
+// An optional tool of tests/tools.json: never provided by .ci/run, so this skips even in CI.
+const MONGODB_URI = tool("mongodb").path;
+const SKIP_MESSAGE = `skipped: ${tool("mongodb").missing}`;
 
 if (!MONGODB_URI) {
   console.warn(`tests/mongoIndexes.real.test.ts: ${SKIP_MESSAGE}`);

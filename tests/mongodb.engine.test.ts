@@ -5,51 +5,31 @@
 // started without --auth, answering on the service's address, never passes. Secret files delivered 0400 999:999 as the provider does.
 // Throwaway names fx-mg*.
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless } from "./tools";
+import { docker, dockerQuiet, engineSkipReason, putUploadsAsProvider, userFlags } from "./fixtures/engine";
 import { Graph, ResourceRecord, synthesize } from "../synth";
 
 const IMAGE = process.env.E2E_MONGODB_IMAGE ?? "127.0.0.1:5000/mongodb:7.0.14-ferretdb1.24.2";
 const P = `fx-mg-${process.pid}`;
 const quiet = dockerQuiet;
 const reason = engineSkipReason("mongodb.engine", [IMAGE]);
-const skip = reason ? ` [skipped: ${reason}]` : "";
 
 let mongodb: ResourceRecord;
 const started: string[] = [];
 type Upload = { file: string; content: string; owner?: string; group?: string; permissions?: string };
 
-function tar(files: { file: string; content: string }[], owner: string, group: string, mode: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fx-mg-"));
-  for (const { file, content } of files) {
-    fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), content);
-  }
-  const out = `${dir}.tar`;
-  // One header per file, as the provider writes it (no directory entries).
-  execFileSync("tar", ["--numeric-owner", `--owner=${owner}`, `--group=${group}`, `--mode=${mode}`, "-C", dir, "-cf", out, ...files.map((f) => f.file.slice(1))]);
-  fs.rmSync(dir, { recursive: true, force: true });
-  return out;
-}
-
 /** The container as declared (env, command, uploads, hostname), plus `extraInit`; not started. */
 function create(name: string, options: { extraInit?: string; auth?: boolean; initScripts?: boolean }): void {
   const envs = (mongodb.inputs.envs as string[]).filter((e) => options.auth !== false || !e.startsWith("MONGO_INITDB_ROOT"));
   const command = (mongodb.inputs.command as string[]).filter((arg) => options.auth !== false || arg !== "--auth");
-  docker(["create", "--name", name, "--hostname", String(mongodb.inputs.hostname), ...envs.flatMap((e) => ["-e", e]), IMAGE, ...command]);
+  docker(["create", "--name", name, "--hostname", String(mongodb.inputs.hostname), ...userFlags(mongodb.inputs), ...envs.flatMap((e) => ["-e", e]), IMAGE, ...command]);
   started.push(name);
-  const uploads = mongodb.inputs.uploads as Upload[];
-  const secrets = uploads.filter((u) => u.permissions === "0400").map((u) => ({ file: u.file, content: `pw-${path.basename(u.file)}` }));
-  const plain = uploads.filter((u) => u.permissions !== "0400" && (options.initScripts !== false || !u.file.startsWith("/docker-entrypoint-initdb.d/")));
-  if (options.extraInit) plain.push({ file: "/docker-entrypoint-initdb.d/99-slow.js", content: options.extraInit });
-  const owner = uploads.find((u) => u.permissions === "0400")!;
-  for (const archive of [tar(secrets, owner.owner!, owner.group!, "0400"), tar(plain, "0", "0", "0644")]) {
-    execFileSync("sh", ["-c", `docker cp - ${name}:/ < '${archive}'`]);
-    fs.rmSync(archive, { force: true });
-  }
+  const uploads = (mongodb.inputs.uploads as Upload[]).filter((u) => options.initScripts !== false || !u.file.startsWith("/docker-entrypoint-initdb.d/"));
+  if (options.extraInit) uploads.push({ file: "/docker-entrypoint-initdb.d/99-slow.js", content: options.extraInit });
+  // Secret contents read "[secret]" in the synth: a value of their own in their place.
+  putUploadsAsProvider(name, uploads, (u) => (u.file.startsWith("/run/secrets/") ? `pw-${path.basename(u.file)}` : (u.content ?? "")));
 }
 
 /** Both streams of the container's log. */
@@ -71,7 +51,7 @@ afterAll(() => {
   for (const name of started) quiet(["rm", "-f", "-v", name]);
 });
 
-describe.skipIf(!!reason)(`MongoDB's healthcheck on a real engine${skip}`, () => {
+describeUnless(reason, "MongoDB's healthcheck on a real engine", () => {
   it("fails while the entrypoint's init server runs, passes once the final server runs", async () => {
     const name = `${P}-init`;
     // Holds the init phase (the temporary server bound to 127.0.0.1) for 20 seconds.

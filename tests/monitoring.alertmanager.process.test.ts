@@ -6,9 +6,10 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { AlertingSchema } from "../config/monitoring";
 import { ALERTMANAGER_SECRET_PATHS, renderAlertmanagerConfig } from "../planes/monitoring/alertmanager";
+import { describeWithTools } from "./tools";
 import { ALERTMANAGER_MISSING, freePort, getJson, Process, removeTempDirs, tempDir, TOOLS, waitFor } from "./fixtures/monitoring/tools";
 
 interface Received {
@@ -113,9 +114,7 @@ interface Group {
 
 const key = (labels: Record<string, string>) => `${labels.alertname}/${labels.severity}/${labels.service ?? "-"}`;
 
-if (ALERTMANAGER_MISSING) console.warn(`monitoring.alertmanager.process: ${ALERTMANAGER_MISSING}`);
-
-describe.skipIf(ALERTMANAGER_MISSING !== undefined)(`Alertmanager 0.27 with the generated config${ALERTMANAGER_MISSING ? ` [${ALERTMANAGER_MISSING}]` : ""}`, () => {
+describeWithTools(["alertmanager"], "Alertmanager 0.27 with the generated config", () => {
   it("sends the Watchdog, and only the Watchdog, to the dead-man's switch URL read from its file", async () => {
     const calls = await waitFor("dead-man's switch called", async () => {
       const list = received.filter((r) => r.path === "/deadmans");

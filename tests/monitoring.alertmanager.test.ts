@@ -2,10 +2,11 @@
 // the file, integrations only where the stack enables them.
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { AlertingSchema } from "../config/monitoring";
 import { ALERTMANAGER_SECRET_PATHS, alertmanagerConfig, renderAlertmanagerConfig, requiredAlertmanagerSecrets } from "../planes/monitoring/alertmanager";
-import { ALERTMANAGER_MISSING, removeTempDirs, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
+import { describeWithTools } from "./tools";
+import { removeTempDirs, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
 
 afterAll(removeTempDirs);
 
@@ -28,9 +29,7 @@ const ROUTES: [string, string[], string][] = [
   ["an unknown severity: the default receiver", ["alertname=SomethingNew", "severity=page"], "default"],
 ];
 
-if (ALERTMANAGER_MISSING) console.warn(`monitoring.alertmanager: ${ALERTMANAGER_MISSING}`);
-
-describe.skipIf(ALERTMANAGER_MISSING !== undefined)(`alertmanager.yml (amtool 0.27)${ALERTMANAGER_MISSING ? ` [${ALERTMANAGER_MISSING}]` : ""}`, () => {
+describeWithTools(["amtool"], "alertmanager.yml (amtool 0.27)", () => {
   let dir: string;
   beforeAll(() => {
     dir = tempDir("alertmanager");

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ThresholdsSchema } from "../config/monitoring";
 import { TargetsSchema } from "../config/targets";
+import { IngestionTargetsSchema } from "../config/ingestion";
 import { GATE_METRICS } from "../release/gates";
 import { alertRuleGroups } from "../planes/monitoring/alerts";
 import { allowedLabels, contractMetricFor, EXPORTER_METRICS, METRICS, PLATFORM_METRICS } from "../facts/metricsContract";
@@ -11,6 +12,8 @@ import { parsePromql, substituteGrafanaVariables } from "./fixtures/monitoring/p
 
 const targets = TargetsSchema.parse(undefined);
 const thresholds = ThresholdsSchema.parse(undefined);
+/** With the web-ingestion plane, so its area and dashboard are checked too. */
+const ingestion = IngestionTargetsSchema.parse(undefined);
 
 /** Problems of one expression against the contract (empty when it is fine). */
 function contractProblems(expr: string): string[] {
@@ -40,11 +43,11 @@ function contractProblems(expr: string): string[] {
   return problems;
 }
 
-const rules = alertRuleGroups({ targets, thresholds, gpu: true, runbookBaseUrl: "https://example.org/runbooks" }).flatMap((group) => group.rules);
+const rules = alertRuleGroups({ targets, thresholds, gpu: true, ingestion, runbookBaseUrl: "https://example.org/runbooks" }).flatMap((group) => group.rules);
 
 function dashboardQueries(): { where: string; expr: string }[] {
   const queries: { where: string; expr: string }[] = [];
-  const dashboards = buildDashboards({ targets, thresholds, datasourceUid: "prometheus", defaultRange: "24h" });
+  const dashboards = buildDashboards({ targets, thresholds, datasourceUid: "prometheus", defaultRange: "24h", ingestion });
   for (const [file, json] of Object.entries(dashboards)) {
     const walk = (panels: any[]) => {
       for (const panel of panels) {
@@ -74,7 +77,8 @@ describe("metrics contract", () => {
     for (const metric of METRICS) expect(metric.help.length, metric.name).toBeGreaterThan(5);
     // Exporters name their own (mongodb_ss_opcounters is a counter without _total); ours must not.
     for (const metric of PLATFORM_METRICS) {
-      expect(metric.name).toMatch(/^enrichment_[a-z0-9_]+$/);
+      // The ingestion MCP server keeps the seed's names (web_pages_indexed_total, ...).
+      expect(metric.name).toMatch(metric.exposedBy.includes("ingestion-mcp-server") && !metric.name.startsWith("enrichment_") ? /^web_[a-z0-9_]+$/ : /^enrichment_[a-z0-9_]+$/);
       if (metric.type === "counter") expect(metric.name, metric.name).toMatch(/_total$/);
       else expect(metric.name, metric.name).not.toMatch(/_total$/);
       if (metric.type === "histogram") expect(metric.buckets?.length, metric.name).toBeGreaterThan(2);
@@ -88,6 +92,10 @@ describe("metrics contract", () => {
     expect(buckets("enrichment_api_request_duration_seconds")).toEqual(expect.arrayContaining([targets.apiP95MaxSeconds, thresholds.apiP95CriticalSeconds]));
     expect(buckets("enrichment_agent_request_duration_seconds")).toEqual(expect.arrayContaining([thresholds.agentP95MaxSeconds]));
     expect(buckets("enrichment_db_operation_duration_seconds")).toEqual(expect.arrayContaining([thresholds.databaseP95MaxSeconds]));
+    // The seed's histogram and buckets, and the seed's success metrics on their boundaries.
+    expect(buckets("web_index_duration_seconds")).toEqual([0.5, 1, 2, 5, 10]);
+    expect(buckets("web_index_duration_seconds")).toContain(ingestion.indexP95MaxSeconds);
+    expect(buckets("web_query_duration_seconds")).toContain(ingestion.queryP95MaxSeconds);
   });
 
   it("the checker rejects what it must: unknown metrics, unknown labels, wrong values, bad syntax", () => {

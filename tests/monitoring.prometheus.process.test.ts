@@ -4,7 +4,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWithTools, missingTools } from "./tools";
 import { PROMETHEUS_PATHS, renderMonitoringFiles } from "../planes/monitoring/monitoring";
 import { defaultFilesInput, freePort, getJson, Process, removeTempDirs, run, tempDir, TOOLS, waitFor } from "./fixtures/monitoring/tools";
 
@@ -14,6 +15,7 @@ let base: string;
 let config: any;
 
 beforeAll(async () => {
+  if (missingTools(["prometheus", "promtool"])) return;
   const dir = tempDir("prometheus-process");
   const [webPort, deadPort] = await Promise.all([freePort(), freePort()]);
 
@@ -69,7 +71,7 @@ interface RulesResponse {
   data: { groups: { name: string; file: string; rules: { name: string; type: string; health: string; labels: Record<string, string> }[] }[] };
 }
 
-describe("Prometheus with the generated config", () => {
+describeWithTools(["prometheus", "promtool"], "Prometheus with the generated config", () => {
   it("loads every rule group with every rule", async () => {
     const rules = await getJson<RulesResponse>(`${base}/api/v1/rules`);
     const loaded = Object.fromEntries(rules.data.groups.map((group) => [group.name, group.rules.map((rule) => `${rule.name}/${rule.labels.severity}`)]));

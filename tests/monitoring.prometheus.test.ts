@@ -2,6 +2,7 @@
 // the input (services, probes, GPU, MongoDB, intervals).
 import * as YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
+import { itWithTools } from "./tools";
 import { MonitoringSchema } from "../config/monitoring";
 import { PROMETHEUS_PATHS, renderMonitoringFiles } from "../planes/monitoring/monitoring";
 import { probeScrapeConfigs, renderPrometheusConfig, serviceScrapeConfig } from "../planes/monitoring/prometheus";
@@ -21,14 +22,14 @@ const jobsOf = (files: Record<string, string>) => YAML.parse(files[PROMETHEUS_PA
 describe("prometheus.yml", () => {
   const files = renderMonitoringFiles(defaultFilesInput());
 
-  it("passes promtool check config (rule files included)", async () => {
+  itWithTools(["promtool"], "passes promtool check config (rule files included)", async () => {
     const result = await run(TOOLS.promtool, ["check", "config", writePrometheus(files.prometheus)]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/SUCCESS: .* is valid prometheus config file syntax/);
     expect(result.stdout.match(/SUCCESS: \d+ rules found/g)?.length).toBe(files.ruleGroups.length);
   });
 
-  it("promtool rejects a config whose rule file is missing (the check can fail)", async () => {
+  itWithTools(["promtool"], "promtool rejects a config whose rule file is missing (the check can fail)", async () => {
     const broken = { ...files.prometheus };
     delete broken[`${PROMETHEUS_PATHS.rules}/cost.rules.yml`];
     const result = await run(TOOLS.promtool, ["check", "config", writePrometheus(broken)]);

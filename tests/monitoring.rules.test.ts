@@ -5,8 +5,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeWithTools } from "./tools";
 import { ThresholdsSchema } from "../config/monitoring";
 import { TargetsSchema } from "../config/targets";
+import { IngestionTargetsSchema } from "../config/ingestion";
 import { ALERT_AREAS, alertRuleGroups, AlertRule, renderRuleFiles, runbookUrl } from "../planes/monitoring/alerts";
 import { SEVERITIES } from "../planes/monitoring/alerts/types";
 import { removeTempDirs, REPO_ROOT, RULE_TESTS_DIR, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
@@ -15,7 +17,9 @@ afterAll(removeTempDirs);
 
 const RUNBOOK_BASE = "https://github.com/example/enrichment-platform/blob/main/docs/runbooks";
 const defaults = { targets: TargetsSchema.parse(undefined), thresholds: ThresholdsSchema.parse(undefined), runbookBaseUrl: RUNBOOK_BASE };
-const withGpu = alertRuleGroups({ ...defaults, gpu: true });
+/** Every area: a GPU and the web-ingestion plane. */
+const ingestion = IngestionTargetsSchema.parse(undefined);
+const withGpu = alertRuleGroups({ ...defaults, gpu: true, ingestion });
 const allRules = withGpu.flatMap((group) => group.rules);
 const alertNames = [...new Set(allRules.map((rule) => rule.alert))];
 
@@ -34,11 +38,11 @@ const minutes = (duration: string) => {
   return Number(match[1]) * (match[2] === "h" ? 60 : 1);
 };
 
-describe("generated rule files", () => {
+describeWithTools(["promtool"], "generated rule files", () => {
   let dir: string;
   beforeAll(() => {
     dir = tempDir("rules");
-    writeTree(dir, renderRuleFiles({ ...defaults, gpu: true }));
+    writeTree(dir, renderRuleFiles({ ...defaults, gpu: true, ingestion }));
     for (const { file } of testFiles) fs.copyFileSync(path.join(RULE_TESTS_DIR, file), path.join(dir, file));
   });
 
@@ -116,6 +120,13 @@ describe("rule catalog", () => {
     expect(allRules.some((rule) => rule.alert.startsWith("Gpu"))).toBe(true);
   });
 
+  it("has the ingestion area only while the plane runs", () => {
+    expect(alertRuleGroups({ ...defaults, gpu: true }).map((g) => g.area)).not.toContain("ingestion");
+    expect(withGpu.find((g) => g.area === "ingestion")!.rules.map((r) => r.alert)).toEqual([
+      "IngestionAvailabilityLow", "IngestionIndexLatencyHigh", "IngestionQueryLatencyHigh", "IngestionErrorRateHigh", "SpladeFailuresHigh", "RerankFailuresHigh",
+    ]);
+  });
+
   it("covers the spec's categories", () => {
     const areas = withGpu.map((group) => group.area);
     for (const area of ["completeness", "review", "cost", "agents", "database", "performance", "ollama", "gpu", "queue", "backups", "certificates", "infrastructure"]) {
@@ -157,12 +168,13 @@ describe("rule catalog", () => {
     const changedThresholds = Object.fromEntries(
       Object.entries(defaults.thresholds).map(([k, v]) => [k, Number.isInteger(v) ? v + 3 : Number((v * 0.7).toPrecision(6))]),
     ) as typeof defaults.thresholds;
-    const changed = alertRuleGroups({ targets: changedTargets, thresholds: changedThresholds, gpu: true, runbookBaseUrl: RUNBOOK_BASE }).flatMap((g) => g.rules);
+    const changedIngestion = Object.fromEntries(Object.entries(ingestion).map(([k, v]) => [k, Number((v * 0.7).toPrecision(6))])) as typeof ingestion;
+    const changed = alertRuleGroups({ targets: changedTargets, thresholds: changedThresholds, gpu: true, ingestion: changedIngestion, runbookBaseUrl: RUNBOOK_BASE }).flatMap((g) => g.rules);
     // Conditions without a threshold: a state (down, absent, no consumer), any failure, or the heartbeat.
     const thresholdFree = [
       "AgentNoRequests", "McpServerDown", "MongoDBDown", "PipelineStalled", "OllamaDown", "GpuXidErrors", "GpuMetricsMissing",
       "QueueNoConsumers", "BackupMetricsMissing", "BackupFailed", "TargetDown", "HealthEndpointDown", "PrometheusRuleFailures",
-      "AlertmanagerNotificationsFailing", "Watchdog",
+      "AlertmanagerNotificationsFailing", "Watchdog", "SpladeFailuresHigh", "RerankFailuresHigh",
     ];
     const key = (rule: AlertRule) => `${rule.alert}/${rule.severity}`;
     const before = new Map(allRules.map((rule) => [key(rule), rule]));

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { itWithTools } from "./tools";
 import { Evaluation, Graph, labelOf, ResourceRecord, synthesize } from "../synth";
 import { uploadedFiles } from "../synth/write";
 import { ALERTMANAGER_CONFIG_PATH, PROMETHEUS_PATHS } from "../planes/monitoring/monitoring";
@@ -47,22 +48,24 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
   };
   const container = (name: string) => s().graph.byName(CONTAINER, name);
 
-  it("synthesized prometheus.yml passes promtool check config, rule paths mapped to the synth folder", async () => {
+  itWithTools(["promtool"], "synthesized prometheus.yml passes promtool check config, rule paths mapped to the synth folder", async () => {
     const result = await run(TOOLS.promtool, ["check", "config", mapRulePaths(path.join(s().dir, "prometheus"))]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toContain("SUCCESS: 13 rule files found");
+    // The thirteen areas (the GPU's included: both stacks have one) and the ingestion plane's.
+    expect(result.stdout).toContain("SUCCESS: 14 rule files found");
     expect(result.stdout).toMatch(/SUCCESS: .*is valid prometheus config file syntax/);
   });
 
-  it("synthesized rule files pass promtool check rules", async () => {
+  itWithTools(["promtool"], "synthesized rule files pass promtool check rules", async () => {
     const rulesDir = path.join(s().dir, "prometheus", PROMETHEUS_PATHS.rules);
     const files = fs.readdirSync(rulesDir).map((f) => path.join(rulesDir, f));
-    expect(files.length).toBe(13);
+    expect(files.length).toBe(14);
+    expect(files.map((f) => path.basename(f))).toContain("ingestion.rules.yml");
     const result = await run(TOOLS.promtool, ["check", "rules", ...files]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
   });
 
-  it("synthesized alertmanager.yml passes amtool check-config and names only uploaded secret files", async () => {
+  itWithTools(["amtool"], "synthesized alertmanager.yml passes amtool check-config and names only uploaded secret files", async () => {
     const file = path.join(s().dir, "alertmanager", ALERTMANAGER_CONFIG_PATH);
     const result = await run(TOOLS.amtool, ["check-config", file]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -78,10 +81,11 @@ describe.each(STACKS)("%s monitoring plane", (stack) => {
     );
   });
 
-  it("Grafana gets the datasource, the provider, five dashboards and its admin password as a secret file", () => {
+  it("Grafana gets the datasource, the provider, the five dashboards and the ingestion plane's, and its admin password as a secret file", () => {
     const grafana = s().files.grafana!;
     const dashboards = Object.keys(grafana).filter((f) => f.startsWith(`${GRAFANA_PATHS.dashboards}/`));
-    expect(dashboards).toHaveLength(5);
+    expect(dashboards).toHaveLength(6);
+    expect(dashboards).toContain(`${GRAFANA_PATHS.dashboards}/web-ingestion.json`);
     for (const file of dashboards) expect(JSON.parse(grafana[file]!).time.from).toBe("now-24h");
     expect(YAML.parse(grafana[GRAFANA_PATHS.datasources]!).datasources[0].url).toBe("http://prometheus:9090");
     expect(grafana[GRAFANA_PATHS.adminPassword]).toBe("[secret]");

@@ -8,7 +8,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless } from "./tools";
 import { docker, dockerQuiet, engineSkipReason } from "./fixtures/engine";
 import { IMAGES } from "../facts/images";
 import { TELEGRAF_CONFIG_PATH } from "../planes/monitoring/exporters";
@@ -22,7 +23,6 @@ const VOLUME = `${P}-data`;
 
 const quiet = dockerQuiet;
 const reason = engineSkipReason("nsq.engine", [NSQ_IMAGE, EXPORTER_IMAGE]);
-const skip = reason ? ` [skipped: ${reason}]` : "";
 
 let nsqd: ResourceRecord;
 let exporter: ResourceRecord;
@@ -61,7 +61,7 @@ afterAll(() => {
   quiet(["volume", "rm", VOLUME]);
 });
 
-describe.skipIf(!!reason)(`nsqd and its exporter on a real engine${skip}`, () => {
+describeUnless(reason, "nsqd and its exporter on a real engine", () => {
   it("queued messages survive replacing the nsqd container (named /data), and not without the volume", () => {
     expect(nsqd.inputs.command).toContain(`--data-path=${IMAGES.nsq.paths.data.value}`);
     startNsqd(`${P}-nsqd-1`, true);

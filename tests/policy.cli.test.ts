@@ -16,7 +16,9 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 async function synth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", "synth.ts"), "--quiet", "--out", path.join(tmp, "out"), ...args], { cwd: ROOT, timeout: 120_000 });
+    // Each run its own output folder: the cases run side by side.
+    const out = fs.mkdtempSync(path.join(tmp, "out-"));
+    const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", "synth.ts"), "--quiet", "--out", out, ...args], { cwd: ROOT, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -37,7 +39,7 @@ beforeAll(() => {
 
 const PROMETHEUS_URN = "urn:pulumi:production::enrichment::enrichment:platform:ServiceContainer$docker:index/container:Container::prometheus";
 
-describe("synth --policy", () => {
+describe.concurrent("synth --policy", () => {
   it("prints a mandatory violation with its policy, resource name and URN, and exits 1 (the answer is no)", async () => {
     const result = await synth(["--stack", "production", "--config", shortRetention, "--policy"]);
     expect(result.stdout).toContain(`- [mandatory]  capacity-metrics-retention  (prometheus: ${PROMETHEUS_URN})`);

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { describeWithTools, toolPath } from "./tools";
 import { cpus as cpusField } from "../config/fields";
 import { dockerCpus, goDuration, goDurationString, nanoCpusToDecimalString, parseCpus, parseGoDuration } from "../facts/readback";
 
@@ -70,11 +71,8 @@ describe("healthcheck durations: Go's Duration.String", () => {
   });
 });
 
-const GO = ["/usr/local/go/bin/go", "/usr/bin/go"].find((file) => fs.existsSync(file));
-const goSkip = GO ? "" : " [skipped: no Go toolchain; install Go (https://go.dev/dl) and rerun npx vitest run tests/readback.test.ts]";
-if (!GO) console.warn(`readback:${goSkip}`);
-
-describe.skipIf(!GO)(`against Go's standard library${goSkip}`, () => {
+describeWithTools(["go"], "against Go's standard library", () => {
+  const GO = toolPath("go");
   it("matches time.Duration.String and big.Rat (ParseCPUs' SetString x 1e9, FloatString(9), FloatString(1)) over a sweep", () => {
     const seconds = [0, 1, 5, 9, 10, 15, 30, 40, 59, 60, 61, 90, 120, 125, 300, 599, 600, 3599, 3600, 3601, 7322, 86400, 0.25, 1.5, 2.75];
     const cpus = ["0.1", "0.15", "0.2", "0.25", "0.3", "0.5", "0.75", "1", "1.5", "2", "2.25", "3", "4", "8", "10", "10.5", "12", "16", "20", "32", "64", "100", "128", "0.05", "0.06", "0.11"];

@@ -4,9 +4,10 @@ import { parser } from "@prometheus-io/lezer-promql";
 import { describe, expect, it } from "vitest";
 import { TargetsSchema } from "../config/targets";
 import { allowedLabels, contractMetricFor } from "../facts/metricsContract";
-import { GATE_METRICS, GateContext, GATES } from "../release/gates";
+import { GATE_METRICS, GateContext, GATES, gatesFor, INGESTION_GATES } from "../release/gates";
+import { IngestionTargetsSchema } from "../config/ingestion";
 
-const context: GateContext = { release: "1.4.1", targets: TargetsSchema.parse({}), soakMinutes: 60, windowSeconds: 3600 };
+const context: GateContext = { release: "1.4.1", targets: TargetsSchema.parse({}), soakMinutes: 60, windowSeconds: 3600, ingestion: IngestionTargetsSchema.parse(undefined) };
 
 interface Selector {
   metric: string;
@@ -42,7 +43,13 @@ function selectors(query: string): { selectors: Selector[]; errors: string[] } {
 }
 
 describe("gate queries against the metrics contract", () => {
-  it.each(GATES.map((gate) => [gate.id, gate] as const))("%s parses and uses contract metrics and labels only", (_id, gate) => {
+  it("adds the ingestion plane's gates only where the source stack runs it", () => {
+    expect(gatesFor({})).toEqual(GATES);
+    expect(gatesFor(context).map((g) => g.id)).toEqual([...GATES, ...INGESTION_GATES].map((g) => g.id));
+    expect(INGESTION_GATES.map((g) => g.threshold(context))).toEqual([5, 2, 0.001, 0.995]);
+  });
+
+  it.each([...GATES, ...INGESTION_GATES].map((gate) => [gate.id, gate] as const))("%s parses and uses contract metrics and labels only", (_id, gate) => {
     const query = gate.query(context);
     const { selectors: found, errors } = selectors(query);
     expect(errors).toEqual([]);

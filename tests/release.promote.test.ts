@@ -3,11 +3,12 @@
 // releases with missing data). The analysis is replayed (--at) inside the backfilled range.
 import * as fs from "node:fs";
 import * as YAML from "yaml";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { describeWithTools, missingTools, ToolName } from "./tools";
 import type { Clock } from "../release/analysis";
-import { GATES } from "../release/gates";
+import { GATES, INGESTION_GATES } from "../release/gates";
 import { freePort } from "./fixtures/net";
-import { runPromote } from "../release/promote";
+import { runPromote, type VerifySource } from "../release/promote";
 import { validateStackText } from "../release/stackEdit";
 import { Dataset, ReleaseProfile, renderOpenMetrics } from "./fixtures/release/metrics";
 import { startPrometheus, TestPrometheus } from "./fixtures/release/prometheus";
@@ -32,6 +33,10 @@ const END = BASE + 5 * HOUR;
 const T = BASE + 3 * HOUR;
 /** A critical alert fires from BASE+4h; this replay time sees it. */
 const T_ALERT = BASE + 4 * HOUR + 10 * MINUTE;
+/** The ingestion MCP server misses its scrapes for the 5 minutes before this replay time. */
+const T_DOWN = BASE + 2 * HOUR;
+/** Staging runs the web-ingestion plane: its gates are measured too. */
+const ALL_GATES = [...GATES, ...INGESTION_GATES];
 
 const PASS: ReleaseProfile = {
   release: "1.4.1",
@@ -43,6 +48,9 @@ const PASS: ReleaseProfile = {
   costPerDocument: 0.3,
   apiRequestsPerMinute: 300,
   api5xxShare: 0.0005,
+  documentSeconds: 30,
+  // p95 1.95 s (1 to 2 s), 0.4875 s (0.25 to 0.5 s); 0.05 % failed.
+  ingestion: { pagesPerMinute: 20, indexSeconds: 1.5, queriesPerMinute: 60, querySeconds: 0.4, failedShare: 0.0005 },
 };
 
 const like = (release: string, change: Partial<ReleaseProfile>): ReleaseProfile => ({ ...PASS, release, ...change });
@@ -56,12 +64,18 @@ const FAILING: { release: string; gate: string; profile: ReleaseProfile; at?: nu
   { release: "fail-completeness", gate: "completeness", profile: like("fail-completeness", { completeness: 0.9 }) },
   { release: "fail-auto-approval", gate: "auto-approval", profile: like("fail-auto-approval", { autoApproval: 0.8 }) },
   { release: "fail-cost", gate: "cost", profile: like("fail-cost", { costPerDocument: 0.75 }) },
+  { release: "fail-latency", gate: "latency", profile: like("fail-latency", { documentSeconds: 300 }) },
   { release: "fail-document-errors", gate: "document-errors", profile: like("fail-document-errors", { failedShare: 0.02 }) },
   { release: "fail-api-errors", gate: "api-errors", profile: like("fail-api-errors", { api5xxShare: 0.01 }) },
   { release: "1.4.1", gate: "critical-alerts", profile: PASS, at: T_ALERT },
+  // The web-ingestion plane's: p95 9.75 s (5 to 10 s), 4.85 s (2 to 5 s), 2 % failed, 5 minutes down.
+  { release: "fail-ingestion-index", gate: "ingestion-index-p95", profile: like("fail-ingestion-index", { ingestion: { ...PASS.ingestion!, indexSeconds: 7 } }) },
+  { release: "fail-ingestion-query", gate: "ingestion-query-p95", profile: like("fail-ingestion-query", { ingestion: { ...PASS.ingestion!, querySeconds: 3 } }) },
+  { release: "fail-ingestion-errors", gate: "ingestion-errors", profile: like("fail-ingestion-errors", { ingestion: { ...PASS.ingestion!, failedShare: 0.02 } }) },
+  { release: "1.4.1", gate: "ingestion-availability", profile: PASS, at: T_DOWN },
 ];
 
-const NO_DATA = like("no-data", { omit: ["documents", "completeness", "autoApproved", "cost", "api"] });
+const NO_DATA = like("no-data", { omit: ["documents", "completeness", "autoApproved", "cost", "api", "duration", "ingestion"] });
 const PARTIAL = like("partial", { omit: ["completeness", "api"] });
 const FAIL_AND_MISSING = like("fail-and-missing", { costPerDocument: 0.75, omit: ["completeness"] });
 
@@ -76,14 +90,21 @@ const DATASET: Dataset = {
     { alertname: "CompletenessLow", severity: "warning", state: "firing", from: BASE, to: END },
     { alertname: "CostBudgetBurn", severity: "critical", state: "pending", from: T - 30 * MINUTE, to: T + 30 * MINUTE },
   ],
+  ingestionDown: [{ from: T_DOWN - 5 * MINUTE, to: T_DOWN }],
 };
+
+/** verify passing on the source stack: these tests are about the gates (tests/release.promote.verify.test.ts is about verify). */
+const passingVerify: VerifySource = async ({ stack }) => ({ exitCode: 0, summary: `verify ${stack}: 17 ok`, table: `verify ${stack}: every check passed` });
 
 const iso = (t: number) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
 
 let prometheus: TestPrometheus;
+/** The gates read a real Prometheus whose data promtool backfilled. */
+const PROMETHEUS_TOOLS: ToolName[] = ["prometheus", "promtool"];
 const dirs: StackDir[] = [];
 
 beforeAll(async () => {
+  if (missingTools(PROMETHEUS_TOOLS)) return;
   prometheus = await startPrometheus(renderOpenMetrics(DATASET));
 }, 90_000);
 
@@ -111,14 +132,14 @@ function gateArgs(stacks: StackDir, at: number, extra: string[] = []): string[] 
 
 async function promote(stacks: StackDir, at = T, extra: string[] = []) {
   const capture = captureIo();
-  const code = await runPromote(gateArgs(stacks, at, extra), capture.io);
+  const code = await runPromote(gateArgs(stacks, at, extra), capture.io, { verify: passingVerify });
   return { code, out: capture.out(), err: capture.err() };
 }
 
 /** gate id -> verdict, read from the printed table (so the table itself is under test). */
 function verdicts(out: string): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const gate of GATES) {
+  for (const gate of ALL_GATES) {
     const row = out.split("\n").find((line) => line.startsWith(`${gate.title}  `));
     if (row) result[gate.id] = row.trim().split(/\s+/).pop() ?? "";
   }
@@ -127,11 +148,11 @@ function verdicts(out: string): Record<string, string> {
 
 function expectOnly(out: string, verdict: string, gates: string[]): void {
   const table = verdicts(out);
-  expect(Object.keys(table).sort()).toEqual(GATES.map((g) => g.id).sort());
-  for (const gate of GATES) expect([gate.id, table[gate.id]]).toEqual([gate.id, gates.includes(gate.id) ? verdict : "PASS"]);
+  expect(Object.keys(table).sort()).toEqual(ALL_GATES.map((g) => g.id).sort());
+  for (const gate of ALL_GATES) expect([gate.id, table[gate.id]]).toEqual([gate.id, gates.includes(gate.id) ? verdict : "PASS"]);
 }
 
-describe("promote against a real Prometheus", () => {
+describeWithTools(PROMETHEUS_TOOLS, "promote against a real Prometheus", () => {
   it("promotes a release whose gates all pass, keeping the production file's comments and order", async () => {
     const stacks = stacksFor("1.4.1");
     const before = stacks.read("production");
@@ -141,6 +162,10 @@ describe("promote against a real Prometheus", () => {
 
     expect(code, out).toBe(0);
     expectOnly(out, "PASS", []);
+    // staging's verify is part of the promotion report, before the gates.
+    expect(out.indexOf("verify staging: every check passed")).toBeGreaterThan(-1);
+    expect(out.indexOf("verify staging: every check passed")).toBeLessThan(out.indexOf("Gates:"));
+    expect(out).toContain("staging passed verify and all gates.");
     const after = stacks.read("production");
     expect(after).not.toBe(before);
     expect(stacks.read("staging")).toBe(staging);
@@ -196,7 +221,8 @@ describe("promote against a real Prometheus", () => {
 
     expect(code, out).toBe(2);
     // Soak time comes from enrichment_release_info and no critical alert fires: only those pass.
-    expectOnly(out, "INCONCLUSIVE", ["documents", "throughput", "completeness", "auto-approval", "cost", "document-errors", "api-errors"]);
+    // The ingestion server's uptime has no release label either: it passes too.
+    expectOnly(out, "INCONCLUSIVE", ["documents", "throughput", "completeness", "auto-approval", "cost", "latency", "document-errors", "api-errors", "ingestion-index-p95", "ingestion-query-p95", "ingestion-errors"]);
     expect(out).toContain("no data");
     expect(stacks.read("production")).toBe(before);
   });
@@ -232,7 +258,7 @@ describe("promote against a real Prometheus", () => {
     const nothingListens = `http://127.0.0.1:${await freePort()}`;
     const args = ["--from", "staging", "--to", "production", "--dir", stacks.dir, "--prometheus-url", nothingListens, "--timeout", "2s"];
     const started = Date.now();
-    const code = await runPromote(args, capture.io);
+    const code = await runPromote(args, capture.io, { verify: passingVerify });
     expect(code, capture.out() + capture.err()).toBe(4);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(capture.err()).toContain(`error: cannot reach ${nothingListens}: ECONNREFUSED`);
@@ -245,7 +271,7 @@ describe("promote against a real Prometheus", () => {
   it("says nothing about secrets the stack files do not hold (promote never uses them)", async () => {
     const stacks = stacksFor("1.4.1");
     const capture = captureIo();
-    const code = await runPromote(gateArgs(stacks, T, ["--dry-run"]), capture.io);
+    const code = await runPromote(gateArgs(stacks, T, ["--dry-run"]), capture.io, { verify: passingVerify });
     expect(code, capture.out() + capture.err()).toBe(0);
     expect(capture.err()).not.toMatch(/warning|anthropicApiKey|pagerdutyRoutingKey/);
   });
@@ -258,7 +284,7 @@ describe("promote against a real Prometheus", () => {
     const clock: Clock = { now: () => new Date(now), sleep: async (ms) => void (waits.push(ms), (now += ms)) };
     const capture = captureIo();
     const args = gateArgs(stacks, T, ["--count", "4", "--interval", "2m", "--dry-run"]).filter((arg, i, all) => arg !== "--at" && all[i - 1] !== "--at");
-    const code = await runPromote(args, capture.io, { clock });
+    const code = await runPromote(args, capture.io, { clock, verify: passingVerify });
     expect(code, capture.out()).toBe(0);
     expect(waits).toEqual([120_000, 120_000, 120_000]);
     expect(capture.err().match(/^measurement \d\/4 at /gm)).toHaveLength(4);
@@ -311,19 +337,21 @@ describe("promote against a real Prometheus", () => {
     const capture = captureIo();
     const args = gateArgs(stacks, T, ["--dry-run"]);
     args.splice(args.indexOf("--prometheus-url"), 2);
-    const code = await runPromote(args, capture.io);
+    const code = await runPromote(args, capture.io, { verify: passingVerify });
     expect(code, capture.out()).toBe(0);
     expect(capture.out()).toContain(prometheus.url);
   });
 });
 
-describe("promote and rollback as processes (npm run promote / rollback)", () => {
+// As processes, scripts/promote.ts verifies staging for real, which needs a deployed stack: these
+// skip it (the flag's own note is tested in tests/release.promote.verify.test.ts).
+describeWithTools(PROMETHEUS_TOOLS, "promote and rollback as processes (npm run promote / rollback)", () => {
   it("exit codes 1 and 2 reach the shell", async () => {
     const failing = stacksFor("fail-cost");
     const missing = stacksFor("no-data");
     const [fail, inconclusive] = await Promise.all([
-      runScript("promote", gateArgs(failing, T)),
-      runScript("promote", gateArgs(missing, T)),
+      runScript("promote", gateArgs(failing, T, ["--skip-verify"])),
+      runScript("promote", gateArgs(missing, T, ["--skip-verify"])),
     ]);
     expect(fail.code, fail.stdout + fail.stderr).toBe(1);
     expect(fail.stdout).toMatch(/cost per document\s+<= \$0\.500\s+\$0\.750, \$0\.750, \$0\.750\s+FAIL/);
@@ -335,7 +363,7 @@ describe("promote and rollback as processes (npm run promote / rollback)", () =>
     const original = stacks.read("production");
     expect(original).toBe(repoStackText("production"));
 
-    const promoted = await runScript("promote", gateArgs(stacks, T));
+    const promoted = await runScript("promote", gateArgs(stacks, T, ["--skip-verify"]));
     expect(promoted.code, promoted.stdout + promoted.stderr).toBe(0);
     const afterPromotion = stacks.read("production");
     expect((configValue(afterPromotion, "enrichment:release") as { version: string }).version).toBe("1.4.1");

@@ -91,6 +91,7 @@ describe("gates", () => {
       completeness: 0.95,
       "auto-approval": 0.9,
       cost: 0.5,
+      latency: 120,
       "document-errors": 0.001,
       "api-errors": 0.001,
       "critical-alerts": 0,

@@ -9,9 +9,12 @@
 //   `UPDATE_URNS=1 npx vitest run tests/urns.stable.test.ts` and commit them with the change.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { synthesize } from "../synth";
 import type { ResourceRecord } from "../synth";
+import { removeWrittenStackFiles, stackFileWithoutIngestion } from "./fixtures/ingestion/stackFiles";
+
+afterAll(removeWrittenStackFiles);
 
 const STACKS = ["staging", "production"] as const;
 /**
@@ -48,6 +51,41 @@ describe.each(STACKS)("the URNs of stack %s", (stack) => {
       `URNs changed in ${stack}. Gone ones would be deleted and re-created by \`pulumi up\`: keep them with \`aliases\`. ` +
         `If the new ones are resources added on purpose, run UPDATE_URNS=1 npx vitest run tests/urns.stable.test.ts`,
     ).toEqual({ gone: [], added: [] });
+  });
+});
+
+// The web-ingestion plane (issue 22) is on in both shipped stacks; the recorded lists include it
+// (updated on purpose when it was added). Without it, a stack has exactly the URNs it had before
+// the plane existed; turned off, it keeps only the plane's state (its volumes and the passwords
+// its database's roles were created with).
+const PLANE = "$enrichment:ingestion:IngestionPlane";
+const recordedUrns = (stack: string) => fs.readFileSync(listPath(stack), "utf8").split("\n").filter(Boolean);
+
+describe.each(STACKS)("stack %s without the ingestion plane", (stack) => {
+  it("has the recorded URNs minus the plane's: the plane adds resources and changes none", async () => {
+    const urns = engineUrns(stack, (await synthesize({ stack, configFile: stackFileWithoutIngestion(stack, "absent") })).records);
+    expect(urns).toEqual(recordedUrns(stack).filter((u) => !u.includes(PLANE) && !u.endsWith("IngestionPlane::ingestion")));
+  });
+
+  it("turned off (enabled: false), keeps the plane's volumes and passwords under the same URNs, and nothing else of it", async () => {
+    const urns = engineUrns(stack, (await synthesize({ stack, configFile: stackFileWithoutIngestion(stack, "off") })).records);
+    const recorded = recordedUrns(stack);
+    expect(urns.filter((u) => !recorded.includes(u)), "URNs the plane does not have when it runs").toEqual([]);
+    const kept = urns.filter((u) => u.includes(PLANE)).map((u) => u.split("::").slice(2).join("::").replace(/^.*IngestionPlane\$/, ""));
+    expect(kept.sort()).toEqual(
+      [
+        "docker:index/volume:Volume::postgres-backups",
+        "docker:index/volume:Volume::postgres-data",
+        "docker:index/volume:Volume::qdrant-storage",
+        "docker:index/volume:Volume::reranker-models",
+        "docker:index/volume:Volume::splade-models",
+        "enrichment:platform:Secrets$random:index/randomPassword:RandomPassword::postgres-app-password",
+        "enrichment:platform:Secrets$random:index/randomPassword:RandomPassword::postgres-backup-password",
+        "enrichment:platform:Secrets$random:index/randomPassword:RandomPassword::postgres-superuser-password",
+        "enrichment:platform:Secrets::ingestion-secrets",
+        "enrichment:platform:EnrichmentPlatform$enrichment:ingestion:IngestionPlane::ingestion",
+      ].sort(),
+    );
   });
 });
 

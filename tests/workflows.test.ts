@@ -59,7 +59,7 @@ async function workflow(file: string) {
   };
   const runs = (jobId: string) => steps(jobId).map((s) => ("run" in s ? String(s.run.toString()) : ""));
   const uses = (jobId: string) => steps(jobId).map((s) => ("uses" in s ? s.uses.value : ""));
-  return { template, raw, runs, uses };
+  return { template, raw, runs, uses, steps };
 }
 
 describe("workflows", () => {
@@ -89,13 +89,22 @@ describe("workflows", () => {
     expect(raw.jobs.preview.env?.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
   });
 
-  it("deploy-staging.yml: a push to main deploys staging, after the tests", async () => {
-    const { template, runs } = await workflow("deploy-staging.yml");
+  it("deploy-staging.yml: a push to main deploys staging, after the tests, then verifies it and fails on a failed check", async () => {
+    const { template, runs, raw } = await workflow("deploy-staging.yml");
     expect(template.events.push?.branches).toEqual(["main"]);
     const deployJob = template.jobs.find((j) => j.id.value === "deploy");
     expect(deployJob?.needs?.map((n) => n.value)).toEqual(["test"]);
     expect(runs("deploy").join("\n")).toMatch(/args=\(--stack staging --yes[^)]*\)[\s\S]*pulumi up "\$\{args\[@\]\}"/);
     expect(runs("deploy").join("\n")).not.toContain("production");
+    const commands = runs("deploy");
+    const up = commands.findIndex((run) => run.includes('pulumi up "${args[@]}"'));
+    const verify = commands.findIndex((run) => /^npm run verify -- --stack staging\b/.test(run));
+    expect(verify, "a step runs npm run verify -- --stack staging").toBeGreaterThan(up);
+    // Its exit code fails the job: the workflow's shell is bash (-eo pipefail), nothing swallows it.
+    expect((raw as unknown as { defaults?: { run?: { shell?: string } } }).defaults?.run?.shell).toBe("bash");
+    expect(commands[verify]).not.toMatch(/\|\||continue-on-error|set \+e|--skip|--only/);
+    const steps = (raw as unknown as { jobs: { deploy: { steps: { run?: string; "continue-on-error"?: boolean }[] } } }).jobs.deploy.steps;
+    expect(steps.find((step) => step.run?.startsWith("npm run verify"))?.["continue-on-error"]).toBeUndefined();
   });
 
   it("drift.yml: scheduled per stack, preview --refresh --expect-no-changes --json into drift-report", async () => {
@@ -116,7 +125,7 @@ describe("workflows", () => {
   });
 
   it("promote.yml: manual, runs npm run promote, commits the stack file, then deploys production", async () => {
-    const { template, runs, uses } = await workflow("promote.yml");
+    const { template, runs, uses, steps } = await workflow("promote.yml");
     expect(Object.keys(template.events)).toEqual(["workflow_dispatch"]);
     const inputs = template.events.workflow_dispatch?.inputs ?? {};
     expect(Object.keys(inputs).sort()).toEqual(["dry_run", "from", "prometheus_url", "to"]);
@@ -129,6 +138,14 @@ describe("workflows", () => {
     const commit = commands.findIndex((run) => run.includes("git push origin HEAD:main"));
     const deploy = commands.findIndex((run) => run.includes('pulumi up --stack "$TO"'));
     expect(commands[promote]).toContain("--dry-run");
+    // promote verifies staging (pulumi stack output and its Docker host) first: logged in before, dry run or not, and never skipped.
+    const login = commands.findIndex((run) => run.includes("pulumi login"));
+    expect(login).toBeGreaterThanOrEqual(0);
+    expect(login).toBeLessThan(promote);
+    expect(uses("promote").indexOf("pulumi/actions@v6")).toBeLessThan(promote);
+    const loginStep = steps("promote")[login]!;
+    expect(loginStep.if?.toString() ?? "").not.toContain("dry_run");
+    expect(commands[promote]).not.toContain("--skip-verify");
     expect(commands[commit]).toContain('git add -- "$file"');
     expect([promote, commit, deploy].every((i) => i >= 0)).toBe(true);
     expect(promote).toBeLessThan(commit);

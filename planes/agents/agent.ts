@@ -1,12 +1,16 @@
 // One MCP agent, built from its plan (catalog entry + stack override + release split): one image
-// shared by its replicas, and one container per replica (`<name>` alone, or `<name>-1..n`). Each
+// shared by its replicas, and one container per replica (`<name>` alone, or `<name>-1..n`) on one
+// host, or one swarm service `<name>` with the replicas (AGENT_INSTANCE from the task's slot). Each
 // container waits for the MCP server to be healthy and for its own model (and fallback) to be
 // pulled, nothing else; the Anthropic-backed agent waits for no pull and is the only one with a
 // route out (the egress network).
-import * as docker from "@pulumi/docker";
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "../../components/network";
-import { PlatformContext, ServiceContainer } from "../../components/serviceContainer";
+import { PlatformContext, targetOf } from "../../components/context";
+import { deployService, PlatformService, sharedImage } from "../../components/deploy";
+import type { ServiceSpec } from "../../components/serviceSpec";
+import { TASK_SLOT } from "../../facts/swarm";
 import { httpHealthcheck, releaseLabels, secretFile, wire, Wiring } from "../enrichment/wiring";
 import type { AgentPlan } from "../../config/agentPlan";
 import { AGENT_PORT } from "../../facts/agents";
@@ -35,14 +39,24 @@ export interface AgentArgs {
   catalogVersion: string;
 }
 
+/** The swarm service of an agent's canary replicas. */
+export const agentCanaryService = (agent: string) => `${agent}-canary`;
+
 export class Agent extends pulumi.ComponentResource {
-  readonly image: docker.RemoteImage;
-  readonly replicas: ServiceContainer[] = [];
+  /** The image resource (one host) or reference (a swarm) of each track its replicas run (one when the agent is not split). */
+  readonly images: Partial<Record<string, string | docker.RemoteImage>> = {};
+  /** One host: a container per replica. A swarm: one service per track, holding its replicas. */
+  readonly replicas: PlatformService[] = [];
   /** DNS names of the replicas on the private network. */
   readonly hostnames: string[] = [];
+  /** The track of each replica, in the order of `hostnames`. */
+  readonly tracks: string[] = [];
+  /** The agent's name in the catalog (its services' `service` label in metrics). */
+  readonly agentName: string;
 
   constructor(name: string, args: AgentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enrichment:mcp:Agent", name, {}, opts);
+    this.agentName = args.plan.name;
     const { plan } = args;
     validate(name, args);
 
@@ -63,36 +77,60 @@ export class Agent extends pulumi.ComponentResource {
       },
     });
 
-    // One image for all replicas of the agent.
-    this.image = new docker.RemoteImage(`${name}-image`, { name: plan.assignment.image, keepLocally: true }, { parent: this });
+    // One image per track, shared by the replicas on it. Without a split the image keeps its
+    // one name (`<name>-image`); a canary of some replicas adds `<name>-canary-image`, so the
+    // replicas that stay on the current release keep theirs untouched.
+    const tracks = [...new Set(plan.assignments.map((a) => a.track))];
+    const imageFor = (track: string) => plan.assignments.find((a) => a.track === track)!.image;
+    for (const track of tracks) {
+      const resourceName = tracks.length > 1 && track === "canary" ? `${name}-canary-image` : `${name}-image`;
+      this.images[track] = sharedImage(resourceName, imageFor(track), args.context, { parent: this });
+    }
 
-    const { release, labels } = releaseLabels(plan.assignment);
-    for (let index = 1; index <= plan.replicas; index++) {
-      const service = plan.replicas === 1 ? plan.name : `${plan.name}-${index}`;
-      const container = new ServiceContainer(
+    /** The one description of the agent; `instance` is its AGENT_INSTANCE. */
+    const agentSpec = (service: string, instance: string, assignment: AgentPlan["assignments"][number]): ServiceSpec => {
+      const { release, labels } = releaseLabels(assignment);
+      return {
         service,
-        {
-          context: args.context,
-          network: args.network,
-          service,
-          group: "mcp",
-          image: this.image,
-          env: { ...wiring.env, AGENT_INSTANCE: service },
-          secretFiles: wiring.secretFiles,
-          healthcheck: httpHealthcheck(AGENT_PORT),
-          waitTimeoutSeconds: args.waitTimeoutSeconds ?? 120,
-          memoryMb: plan.memoryMb,
-          cpus: plan.cpus,
-          // Only an agent that calls an outside API gets a route out.
-          egress: plan.backend === "anthropic",
-          release,
-          labels: { ...labels, "org.enrichment.agent": plan.name, "org.enrichment.agent-catalog": args.catalogVersion },
-          dependsOn: wiring.dependsOn,
-        },
-        { parent: this },
-      );
-      this.replicas.push(container);
-      this.hostnames.push(container.hostname);
+        group: "mcp",
+        image: this.images[assignment.track]!,
+        env: { ...wiring.env, AGENT_INSTANCE: instance },
+        secretFiles: wiring.secretFiles,
+        healthcheck: httpHealthcheck(AGENT_PORT),
+        waitTimeoutSeconds: args.waitTimeoutSeconds ?? 120,
+        memoryMb: plan.memoryMb,
+        cpus: plan.cpus,
+        // Only an agent that calls an outside API gets a route out.
+        egress: plan.backend === "anthropic",
+        release,
+        labels: { ...labels, "org.enrichment.agent": plan.name, "org.enrichment.agent-catalog": args.catalogVersion },
+        dependsOn: wiring.dependsOn,
+      };
+    };
+    const where = { context: args.context, network: args.network };
+
+    if (targetOf(args.context).kind === "swarm") {
+      // One service per track: `<name>` for the current release, `<name>-canary` beside it while a
+      // canary splits the agent, answering to the agent's name too.
+      for (const track of tracks) {
+        const onTrack = plan.assignments.filter((a) => a.track === track);
+        const service = tracks.length > 1 && track === "canary" ? agentCanaryService(plan.name) : plan.name;
+        const instance = plan.replicas === 1 ? plan.name : `${service}-${TASK_SLOT}`;
+        const spec = { ...agentSpec(service, instance, onTrack[0]!), replicas: onTrack.length, ...(service !== plan.name ? { aliases: [plan.name] } : {}) };
+        const deployed = deployService(service, { ...where, ...spec }, { parent: this });
+        this.replicas.push(deployed);
+        this.hostnames.push(deployed.hostname);
+        this.tracks.push(track);
+      }
+    } else {
+      for (let index = 1; index <= plan.replicas; index++) {
+        const assignment = plan.assignments[index - 1]!;
+        const service = plan.replicas === 1 ? plan.name : `${plan.name}-${index}`;
+        const container = deployService(service, { ...where, ...agentSpec(service, service, assignment) }, { parent: this });
+        this.replicas.push(container);
+        this.hostnames.push(container.hostname);
+        this.tracks.push(assignment.track);
+      }
     }
 
     this.registerOutputs({ hostnames: this.hostnames });
@@ -102,6 +140,7 @@ export class Agent extends pulumi.ComponentResource {
 function validate(name: string, args: AgentArgs): void {
   const { plan } = args;
   const problems: string[] = [];
+  if (plan.assignments.length !== plan.replicas) problems.push(`the plan has ${plan.assignments.length} release assignments for ${plan.replicas} replicas`);
   if (!Number.isInteger(plan.replicas) || plan.replicas < 1) problems.push(`replicas must be an integer >= 1 (enrichment:agents.${name}.replicas), got ${plan.replicas}`);
   if (plan.backend === "anthropic" && !args.anthropicApiKey) {
     problems.push("the anthropic backend needs the API key: `pulumi config set --secret enrichment:anthropicApiKey ...`");

@@ -3,7 +3,7 @@
 // plan. A sixth agent is one catalog entry (plus its image in the release), nothing else.
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "../../components/network";
-import type { PlatformContext } from "../../components/serviceContainer";
+import { PlatformContext, targetOf } from "../../components/context";
 import { featureEnv } from "../../facts/features";
 import { METRICS_PATH, ScrapeTarget } from "../enrichment/wiring";
 import { Agent, ModelServer } from "./agent";
@@ -28,8 +28,11 @@ export interface McpAgentsArgs extends AgentPlanInput {
 export class McpAgents extends pulumi.ComponentResource {
   readonly plans: AgentPlan[];
   readonly agents: Record<string, Agent> = {};
-  /** One scrape job for all agents: every replica's `/metrics`, labelled with its agent (`service`) and track. */
-  readonly scrapeTarget: ScrapeTarget;
+  /**
+   * One host: one scrape job for all agents, every replica's `/metrics` labelled with its agent
+   * (`service`) and track. A swarm: one job per agent, its tasks found by DNS, with the same labels.
+   */
+  readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: McpAgentsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enrichment:mcp:Agents", name, {}, opts);
@@ -53,13 +56,24 @@ export class McpAgents extends pulumi.ComponentResource {
         { parent: this },
       );
       this.agents[plan.name] = agent;
-      for (const hostname of agent.hostnames) {
+      agent.hostnames.forEach((hostname, i) => {
         const target = `${hostname}:${AGENT_PORT}`;
         targets.push(target);
-        targetLabels[target] = { service: plan.name, track: plan.assignment.track };
-      }
+        targetLabels[target] = { service: plan.name, track: agent.tracks[i]! };
+      });
     }
-    this.scrapeTarget = { job: "agents", targets, metricsPath: METRICS_PATH, targetLabels };
+    // A swarm: one job per agent service (one per track), its tasks found by DNS.
+    this.scrapeTargets =
+      targetOf(args.context).kind === "swarm"
+        ? Object.values(this.agents).flatMap((agent) =>
+            agent.hostnames.map((hostname, i) => ({
+              job: hostname,
+              targets: [],
+              dnsSd: { names: [`tasks.${hostname}`], port: AGENT_PORT, labels: { service: agent.agentName, track: agent.tracks[i]! } },
+              metricsPath: METRICS_PATH,
+            })),
+          )
+        : [{ job: "agents", targets, metricsPath: METRICS_PATH, targetLabels }];
 
     this.registerOutputs({ agents: Object.keys(this.agents) });
   }

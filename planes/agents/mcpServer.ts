@@ -3,7 +3,8 @@
 // default); everything that talks to it gets its address and the same secret via `client()`.
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "../../components/network";
-import { PlatformContext, ServiceContainer } from "../../components/serviceContainer";
+import type { PlatformContext } from "../../components/context";
+import { deployService, PlatformService } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
 import { httpHealthcheck, releaseLabels, secretFile, Wiring } from "../enrichment/wiring";
 
@@ -21,12 +22,14 @@ export interface McpServerArgs {
   /** Feature flags the server reads (facts/features.ts). */
   features?: Record<string, string>;
   waitTimeoutSeconds?: number;
+  /** Replicas on a swarm (one host runs one). */
+  replicas?: number;
 }
 
 export const MCP_SERVICE = "mcp-server";
 
 export class McpServer extends pulumi.ComponentResource {
-  readonly server: ServiceContainer;
+  readonly server: PlatformService;
   /** `http://mcp-server:3000` on the private network. */
   readonly url: string;
   private readonly jwtSecret: pulumi.Input<string>;
@@ -37,7 +40,7 @@ export class McpServer extends pulumi.ComponentResource {
     if (!args.jwtSecret) throw new Error(`McpServer ${name}: jwtSecret is required (the generated mcp-jwt-secret)`);
     this.jwtSecret = args.jwtSecret;
 
-    this.server = new ServiceContainer(
+    this.server = deployService(
       MCP_SERVICE,
       {
         context: args.context,
@@ -52,6 +55,7 @@ export class McpServer extends pulumi.ComponentResource {
         memoryMb: args.memoryMb,
         cpus: args.cpus,
         ...releaseLabels({ version: args.release, track: "stable" }),
+        replicas: args.replicas,
       },
       { parent: this },
     );

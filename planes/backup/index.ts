@@ -10,7 +10,7 @@
 //   pre-release-snapshot    (docker exec snapshot.sh <release>) replaced when the release changes;
 //     every release container waits for it (platform/platform.ts)
 //
-// The scripts are in ./scripts and are uploaded as they are; tests/backup.scripts.test.ts runs
+// The scripts are in ./scripts and are uploaded as they are; tests/backup.scripts.suite.ts runs
 // them with busybox sh against fake mongodump/mongorestore and the real rclone.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,9 +20,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BackupSettings } from "../../config/backup";
 import { wgetTest } from "../monitoring/exporters";
 import type { ScrapeTarget } from "../monitoring/prometheus";
-import { dockerEnvironment, dockerExec } from "../../components/dockerCommand";
+import { dockerEnvironment } from "../../components/dockerCommand";
 import type { PlatformNetwork } from "../../components/network";
-import { ConfigFile, PlatformContext, ServiceContainer } from "../../components/serviceContainer";
+import type { PlatformContext } from "../../components/context";
+import type { ConfigFile } from "../../components/serviceSpec";
+import { deployService, PlatformService, stateVolume } from "../../components/deploy";
 import { LABEL_PREFIX } from "../../facts/services";
 import { BACKUP_PATHS, BACKUP_SERVICE, METRICS_SERVICE, OFFSITE_SERVICE } from "../../facts/backupPaths";
 
@@ -38,11 +40,34 @@ const SCRIPTS = {
 
 /** The scripts as the containers receive them (also what the synth writes out). */
 export function backupScripts(which: keyof typeof SCRIPTS): ConfigFile[] {
-  return SCRIPTS[which].map((file) => ({
-    path: `${BACKUP_PATHS.bin}/${file}`,
-    content: fs.readFileSync(path.join(SCRIPTS_DIR, file), "utf8"),
-    executable: true,
-  }));
+  return scriptFiles(SCRIPTS_DIR, SCRIPTS[which], BACKUP_PATHS.bin);
+}
+
+/**
+ * The engine-neutral part of the framework, which another database's backup container receives
+ * beside its own dump.sh and restore.sh (planes/ingestion/postgresBackup.ts).
+ */
+export const SHARED_BACKUP_SCRIPTS = ["lib.sh", "scheduler.sh", "snapshot.sh", "restore-test.sh", "health.sh"] as const;
+export const OFFSITE_SCRIPTS = SCRIPTS.offsite;
+export const BACKUP_SCRIPTS_DIR = SCRIPTS_DIR;
+
+/** Files of `dir` as executable uploads under `bin`. */
+export function scriptFiles(dir: string, files: readonly string[], bin: string): ConfigFile[] {
+  return files.map((file) => ({ path: `${bin}/${file}`, content: fs.readFileSync(path.join(dir, file), "utf8"), executable: true }));
+}
+
+/**
+ * What a release changes and how its snapshot is named: the version and every image (and the
+ * canary's candidate, which runs new code against the same data). A snapshot command triggered by
+ * these runs again exactly when the release changes.
+ */
+export function releaseSnapshot(release: { version: string; images: Record<string, string> }, canary?: { version: string; images: Record<string, string> }): { label: string; triggers: string[] } {
+  const images = (of: { images: Record<string, string> }, prefix = "") =>
+    Object.entries(of.images).sort(([a], [b]) => a.localeCompare(b)).map(([service, image]) => `${prefix}${service}=${image}`);
+  return {
+    label: canary ? `${release.version}+canary-${canary.version}` : release.version,
+    triggers: [release.version, ...images(release), ...(canary ? [`canary:${canary.version}`, ...images(canary, "canary:")] : [])],
+  };
 }
 
 export interface OffsiteStorage {
@@ -128,9 +153,9 @@ export function backupEnvironment(args: Pick<MongoBackupArgs, "settings" | "data
 export class MongoBackup extends pulumi.ComponentResource {
   readonly archiveVolume: docker.Volume;
   readonly metricsVolume: docker.Volume;
-  readonly server: ServiceContainer;
-  readonly metrics: ServiceContainer;
-  readonly offsite?: ServiceContainer;
+  readonly server: PlatformService;
+  readonly metrics: PlatformService;
+  readonly offsite?: PlatformService;
   /** The pre-release snapshot (undefined when backup.snapshotBeforeRelease is false). */
   readonly snapshot?: command.local.Command;
   /** The backup container's name: `docker exec <it> /backup/bin/restore.sh ...`. */
@@ -144,19 +169,14 @@ export class MongoBackup extends pulumi.ComponentResource {
     const { context, network, settings } = args;
     const resources = settings.resources;
 
-    const volume = (volumeName: string, protect: boolean) =>
-      new docker.Volume(
-        volumeName,
-        { name: `${context.prefix}-${volumeName}`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
-        { parent: this, protect, retainOnDelete: protect },
-      );
+    const volume = (volumeName: string, protect: boolean) => stateVolume(volumeName, { context, protect, role: "data" }, { parent: this });
     // The archives are state: protected like the database. The metrics are rebuilt from the state
     // files on the archive volume at every start.
     this.archiveVolume = volume("mongodb-backups", context.protectState);
     this.metricsVolume = volume("mongodb-backup-metrics", false);
 
     const environment = backupEnvironment(args);
-    this.server = new ServiceContainer(
+    this.server = deployService(
       BACKUP_SERVICE,
       {
         context,
@@ -182,6 +202,7 @@ export class MongoBackup extends pulumi.ComponentResource {
           { volume: this.archiveVolume, containerPath: BACKUP_PATHS.dumpArchives },
           { volume: this.metricsVolume, containerPath: BACKUP_PATHS.dumpMetrics },
         ],
+        placement: "data",
         dependsOn: args.dependsOn,
       },
       { parent: this },
@@ -190,7 +211,7 @@ export class MongoBackup extends pulumi.ComponentResource {
 
     if (args.offsite) {
       const intervalSeconds = args.offsite.intervalMinutes * 60;
-      this.offsite = new ServiceContainer(
+      this.offsite = deployService(
         OFFSITE_SERVICE,
         {
           context,
@@ -223,6 +244,7 @@ export class MongoBackup extends pulumi.ComponentResource {
             { volume: this.archiveVolume, containerPath: BACKUP_PATHS.archives, readOnly: true },
             { volume: this.metricsVolume, containerPath: BACKUP_PATHS.metrics },
           ],
+          placement: "data",
           dependsOn: [this.server],
         },
         { parent: this },
@@ -231,7 +253,7 @@ export class MongoBackup extends pulumi.ComponentResource {
 
     // node-exporter with only the textfile collector: serves the *.prom files the scripts write
     // atomically. Its own go_/process_ series come along; the backup series keep their `service`.
-    this.metrics = new ServiceContainer(
+    this.metrics = deployService(
       METRICS_SERVICE,
       {
         context,
@@ -245,6 +267,7 @@ export class MongoBackup extends pulumi.ComponentResource {
         waitTimeoutSeconds: 60,
         ...resources.metrics,
         volumes: [{ volume: this.metricsVolume, containerPath: BACKUP_PATHS.metrics, readOnly: true }],
+        placement: "data",
       },
       { parent: this },
     );
@@ -255,19 +278,14 @@ export class MongoBackup extends pulumi.ComponentResource {
       // release takes no snapshot. It fails, and stops `pulumi up` before any release container
       // is replaced, when the dump or its verification fails. Deleting it keeps the archive.
       // A canary runs new code against the same database: its candidate is part of the trigger.
-      const images = (release: { images: Record<string, string> }, prefix = "") =>
-        Object.entries(release.images).sort(([a], [b]) => a.localeCompare(b)).map(([service, image]) => `${prefix}${service}=${image}`);
-      const label = args.canary ? `${args.release.version}+canary-${args.canary.version}` : args.release.version;
+      const { label, triggers } = releaseSnapshot(args.release, args.canary);
       this.snapshot = new command.local.Command(
         "pre-release-snapshot",
         {
-          create: dockerExec(this.containerName, [`${BACKUP_PATHS.bin}/snapshot.sh`, label]),
+          // On a swarm, a job with the backup service's image, secrets, scripts and volumes on the data node.
+          create: this.server.exec(() => [`${BACKUP_PATHS.bin}/snapshot.sh`, label], { timeoutSeconds: settings.snapshotTimeoutMinutes * 60 }),
           environment: dockerEnvironment(context.dockerHost),
-          triggers: [
-            args.release.version,
-            ...images(args.release),
-            ...(args.canary ? [`canary:${args.canary.version}`, ...images(args.canary, "canary:")] : []),
-          ],
+          triggers,
         },
         { parent: this, dependsOn: [this.server], customTimeouts: { create: `${settings.snapshotTimeoutMinutes}m` } },
       );
@@ -293,7 +311,8 @@ function validate(name: string, args: MongoBackupArgs): void {
  */
 export function waitForSnapshot(snapshot: pulumi.Resource): pulumi.ResourceTransformation {
   return ({ type, props, opts }) => {
-    if (type !== "docker:index/container:Container") return undefined;
+    // A container on one host, a service on a swarm: both carry the release label.
+    if (type !== "docker:index/container:Container" && type !== "docker:index/service:Service") return undefined;
     const labels = (props.labels ?? []) as { label: string; value: unknown }[];
     if (!labels.some((entry) => entry.label === `${LABEL_PREFIX}.release`)) return undefined;
     // ServiceContainer passes dependsOn as a plain array (or nothing).

@@ -1,29 +1,37 @@
-// How the platform builds the backups from the stack config: the users' passwords (before MongoDB,
-// whose init script creates the users), then the MongoBackup component once MongoDB is healthy.
-import * as pulumi from "@pulumi/pulumi";
-import { scratchDatabase } from "../../config/backup";
-import type { StackConfig } from "../../config/load";
+// How the platform builds the backups from their values (platform/values.ts): the users'
+// passwords (before MongoDB, whose init script creates the users), then the MongoBackup component
+// once MongoDB is healthy.
+import type * as pulumi from "@pulumi/pulumi";
 import type { MongoDatabase } from "../data/mongodb";
 import type { PlatformNetwork } from "../../components/network";
-import type { PlatformContext } from "../../components/serviceContainer";
-import { MongoBackup } from "./index";
+import type { PlatformContext } from "../../components/context";
+import { MongoBackup, MongoBackupArgs } from "./index";
 import { BackupCredentials, BackupUsers, managedUri } from "../data/backupUsers";
 
+/** What the stack says about its backups (platform/values.ts maps it). */
+export interface BackupValues {
+  /** MongoDB is managed here: its init creates the backup users from generated passwords. */
+  managed: boolean;
+  users: { backup: string; restore: string; scratchDatabase: string };
+  /** MongoBackup's arguments that come from the stack. */
+  args: Omit<MongoBackupArgs, "context" | "network" | "backupUri" | "restoreUri" | "dependsOn">;
+  /** An external MongoDB: the stack's URIs (Pulumi secrets). */
+  externalUris?: { backup: pulumi.Input<string>; restore?: pulumi.Input<string> };
+}
+
 /** The generated passwords, for a managed MongoDB with backups enabled. */
-export function backupCredentialsFor(config: StackConfig, opts: pulumi.ComponentResourceOptions): BackupCredentials | undefined {
-  const { settings } = config;
-  if (!settings.backup.enabled || settings.mongodb.mode !== "managed") return undefined;
+export function backupCredentialsFor(values: BackupValues | undefined, opts: pulumi.ComponentResourceOptions): BackupCredentials | undefined {
+  if (!values?.managed) return undefined;
   return new BackupCredentials("backup-credentials", {}, opts);
 }
 
 /** The users MongoDatabase's init creates (managed mode). */
-export function backupUsersFor(config: StackConfig, credentials: BackupCredentials | undefined): BackupUsers | undefined {
-  if (!credentials) return undefined;
-  const { backup, mongodb } = config.settings;
+export function backupUsersFor(values: BackupValues | undefined, credentials: BackupCredentials | undefined): BackupUsers | undefined {
+  if (!values || !credentials) return undefined;
   return {
-    backup: { user: backup.user, password: credentials.backupPassword },
-    restore: { user: backup.restoreUser, password: credentials.restorePassword },
-    scratchDatabase: scratchDatabase(backup, mongodb.database),
+    backup: { user: values.users.backup, password: credentials.backupPassword },
+    restore: { user: values.users.restore, password: credentials.restorePassword },
+    scratchDatabase: values.users.scratchDatabase,
   };
 }
 
@@ -34,39 +42,17 @@ export interface BackupDeps {
   credentials?: BackupCredentials;
 }
 
-export function createBackup(config: StackConfig, deps: BackupDeps, opts: pulumi.ComponentResourceOptions): MongoBackup | undefined {
-  const { settings, secrets } = config;
-  const { backup, mongodb } = settings;
-  if (!backup.enabled) return undefined;
-  const managed = mongodb.mode === "managed";
-  if (managed && !deps.credentials) throw new Error("createBackup: a managed MongoDB needs the backup credentials (backupCredentialsFor)");
-  const s3 = backup.s3;
-  const offsite =
-    s3 && s3.endpoint && s3.bucket && s3.region
-      ? {
-          endpoint: s3.endpoint,
-          bucket: s3.bucket,
-          region: s3.region,
-          prefix: s3.prefix,
-          intervalMinutes: s3.intervalMinutes,
-          accessKeyId: secrets.backupS3AccessKeyId!,
-          secretAccessKey: secrets.backupS3SecretAccessKey!,
-        }
-      : undefined;
+export function createBackup(values: BackupValues | undefined, deps: BackupDeps, opts: pulumi.ComponentResourceOptions): MongoBackup | undefined {
+  if (!values) return undefined;
+  if (values.managed && !deps.credentials) throw new Error("createBackup: a managed MongoDB needs the backup credentials (backupCredentialsFor)");
   return new MongoBackup(
     "backup",
     {
       context: deps.context,
       network: deps.network,
-      settings: backup,
-      database: mongodb.database,
-      scratchDatabase: scratchDatabase(backup, mongodb.database),
-      images: { backup: settings.images.backup, offsite: settings.images.backupOffsite, metrics: settings.images.nodeExporter },
-      backupUri: managed ? managedUri(backup.user, deps.credentials!.backupPassword) : secrets.mongodbBackupUri!,
-      restoreUri: managed ? managedUri(backup.restoreUser, deps.credentials!.restorePassword) : secrets.mongodbRestoreUri,
-      offsite,
-      release: { version: settings.release.version, images: settings.release.images },
-      canary: settings.canary ? { version: settings.canary.release.version, images: settings.canary.release.images } : undefined,
+      ...values.args,
+      backupUri: values.managed ? managedUri(values.users.backup, deps.credentials!.backupPassword) : values.externalUris!.backup,
+      restoreUri: values.managed ? managedUri(values.users.restore, deps.credentials!.restorePassword) : values.externalUris?.restore,
       dependsOn: deps.mongodb.server ? [deps.mongodb.server] : [],
     },
     opts,

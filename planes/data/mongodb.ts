@@ -4,7 +4,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "../../components/network";
 import { IMAGES } from "../../facts/images";
-import { PlatformContext, ServiceContainer } from "../../components/serviceContainer";
+import type { PlatformContext } from "../../components/context";
+import { deployService, PlatformService, stateVolume } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
 import { BACKUP_USERS_INIT_PATH, BackupUsers, backupUsersInitScript, backupUserSecretFiles } from "./backupUsers";
 
@@ -96,7 +97,7 @@ export class MongoDatabase extends pulumi.ComponentResource {
   readonly monitoringUri: pulumi.Output<string>;
   readonly database: string;
   /** The managed container (wait for it to be healthy), or undefined for an external MongoDB. */
-  readonly server?: ServiceContainer;
+  readonly server?: PlatformService;
   readonly dataVolume?: docker.Volume;
   readonly configVolume?: docker.Volume;
 
@@ -121,18 +122,10 @@ export class MongoDatabase extends pulumi.ComponentResource {
     }
 
     const { context } = args;
-    this.dataVolume = new docker.Volume(
-      "mongodb-data",
-      { name: `${context.prefix}-mongodb-data`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
-      { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
-    );
-    this.configVolume = new docker.Volume(
-      "mongodb-configdb",
-      { name: `${context.prefix}-mongodb-configdb`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
-      { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
-    );
+    this.dataVolume = stateVolume("mongodb-data", { context, protect: context.protectState, role: "data" }, { parent: this });
+    this.configVolume = stateVolume("mongodb-configdb", { context, protect: context.protectState, role: "data" }, { parent: this });
 
-    this.server = new ServiceContainer(
+    this.server = deployService(
       "mongodb",
       {
         context,
@@ -167,6 +160,8 @@ export class MongoDatabase extends pulumi.ComponentResource {
         memoryMb: args.memoryMb,
         cpus: args.cpus,
         ports: [{ internal: PORTS.mongodb, external: args.adminPublish.port, address: args.adminPublish.address }],
+        // Where its volumes are (a swarm).
+        placement: "data",
         volumes: [
           { volume: this.dataVolume, containerPath: IMAGES.mongodb.paths.data.value },
           // Also a VOLUME of the image: without a named volume each replacement leaks an anonymous one.

@@ -5,9 +5,10 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../../facts/images";
-import { dockerEnvironment, dockerExec } from "../../components/dockerCommand";
+import { dockerEnvironment } from "../../components/dockerCommand";
 import type { PlatformNetwork } from "../../components/network";
-import { PlatformContext, ServiceContainer } from "../../components/serviceContainer";
+import type { PlatformContext } from "../../components/context";
+import { deployService, PlatformService, stateVolume } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
 
 type Size = { memoryMb: number; cpus: number };
@@ -26,9 +27,9 @@ export interface NsqArgs {
 const httpPing = (port: number) => ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/ping`];
 
 export class Nsq extends pulumi.ComponentResource {
-  readonly lookupd: ServiceContainer;
-  readonly nsqd: ServiceContainer;
-  readonly admin: ServiceContainer;
+  readonly lookupd: PlatformService;
+  readonly nsqd: PlatformService;
+  readonly admin: PlatformService;
   readonly topic: command.local.Command;
   /** nsqd's --data-path. */
   readonly dataVolume: docker.Volume;
@@ -46,7 +47,7 @@ export class Nsq extends pulumi.ComponentResource {
     const ports = (service: keyof NsqArgs["publish"], internal: number) =>
       publish[service] ? [{ internal, external: publish[service]!.port, address: publish[service]!.address }] : [];
 
-    this.lookupd = new ServiceContainer(
+    this.lookupd = deployService(
       "nsqlookupd",
       {
         context,
@@ -64,13 +65,9 @@ export class Nsq extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.dataVolume = new docker.Volume(
-      "nsqd-data",
-      { name: `${context.prefix}-nsqd-data`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
-      { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
-    );
+    this.dataVolume = stateVolume("nsqd-data", { context, protect: context.protectState, role: "data" }, { parent: this });
 
-    this.nsqd = new ServiceContainer(
+    this.nsqd = deployService(
       "nsqd",
       {
         context,
@@ -90,12 +87,13 @@ export class Nsq extends pulumi.ComponentResource {
         ...sizes.nsqd,
         ports: ports("nsqd", PORTS.nsqdHttp),
         volumes: [{ volume: this.dataVolume, containerPath: IMAGES.nsq.paths.data.value }],
+        placement: "data",
         dependsOn: [this.lookupd],
       },
       { parent: this },
     );
 
-    this.admin = new ServiceContainer(
+    this.admin = deployService(
       "nsqadmin",
       {
         context,
@@ -115,12 +113,13 @@ export class Nsq extends pulumi.ComponentResource {
     );
 
     // Topic creation is idempotent in nsqd. Deleting the resource leaves the topic (and any
-    // queued messages) in place: the program never deletes data.
+    // queued messages) in place: the program never deletes data. Inside nsqd on one host; on a
+    // swarm a job beside it, which reaches it by name.
     this.topic = new command.local.Command(
       `topic-${args.topic}`,
       {
-        create: dockerExec(this.nsqd.containerName, [
-          "wget", "-q", "-O", "/dev/null", "--post-data=", `http://127.0.0.1:${PORTS.nsqdHttp}/topic/create?topic=${args.topic}`,
+        create: this.nsqd.exec((nsqd) => [
+          "wget", "-q", "-O", "/dev/null", "--post-data=", `http://${nsqd}:${PORTS.nsqdHttp}/topic/create?topic=${args.topic}`,
         ]),
         environment: dockerEnvironment(context.dockerHost),
         triggers: [args.topic],

@@ -4,7 +4,9 @@
 // label is the route's name (review.<domain>, cost.<domain>, grafana.<domain>).
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "../../components/network";
-import { PlatformContext, PublishedPort, ServiceContainer } from "../../components/serviceContainer";
+import type { PublishedPort } from "../../components/serviceSpec";
+import type { PlatformContext } from "../../components/context";
+import { deployService, PlatformService } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
 import type { IssuedCertificate } from "../../components/tls";
 import { EDGE_CONFIG_PATH, EDGE_CONTAINER_PATHS, EDGE_PORTS, EdgeRouteKind, renderEdgeConfig } from "./edgeConfig";
@@ -52,12 +54,22 @@ export interface EdgeArgs {
   cpus: number;
   routes?: readonly EdgeRouteEntry[];
   waitTimeoutSeconds?: number;
+  /** Edge tasks on a swarm (each on an edge-labelled node of its own: a host port binds once per node). */
+  replicas?: number;
 }
 
 export const EDGE_SERVICE = "edge";
 
+/** Each route with the certificate's DNS names it answers: those whose first label is its name. */
+export function edgeRoutes(dnsNames: readonly string[], routes: readonly EdgeRouteEntry[] = EDGE_ROUTES): (EdgeRouteEntry & { serverNames: string[] })[] {
+  return routes.map((route) => ({
+    ...route,
+    serverNames: dnsNames.map((dns) => dns.toLowerCase()).filter((dns) => dns.split(".")[0] === route.name),
+  }));
+}
+
 export class Edge extends pulumi.ComponentResource {
-  readonly server: ServiceContainer;
+  readonly server: PlatformService;
   /** The generated nginx.conf. */
   readonly config: string;
   /** Route name -> the URL people use (only when HTTPS is published). */
@@ -67,10 +79,7 @@ export class Edge extends pulumi.ComponentResource {
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enrichment:edge:Edge", name, {}, opts);
-    const routes = (args.routes ?? EDGE_ROUTES).map((route) => ({
-      ...route,
-      serverNames: args.dnsNames.map((dns) => dns.toLowerCase()).filter((dns) => dns.split(".")[0] === route.name),
-    }));
+    const routes = edgeRoutes(args.dnsNames, args.routes);
     const unserved = routes.filter((route) => route.serverNames.length === 0).map((route) => `${route.name}.<domain>`);
     if (unserved.length) throw new Error(`Edge ${name}: no host name for ${unserved.join(", ")}; add it to enrichment:tls.dnsNames`);
 
@@ -87,7 +96,7 @@ export class Edge extends pulumi.ComponentResource {
     if (args.publish) ports.push({ internal: EDGE_PORTS.https, external: args.publish.port, address: args.publish.address });
     if (args.httpPublish) ports.push({ internal: EDGE_PORTS.http, external: args.httpPublish.port, address: args.httpPublish.address });
 
-    this.server = new ServiceContainer(
+    this.server = deployService(
       EDGE_SERVICE,
       {
         context: args.context,
@@ -113,6 +122,9 @@ export class Edge extends pulumi.ComponentResource {
         // Published through the foundation's published network: the edge only answers, it never
         // needs a route out (no NAT; scripts/host-firewall.sh also drops forwarding out of it).
         ports,
+        // A swarm publishes it in host mode on the edge-labelled node(s), one task per node.
+        placement: "edge",
+        replicas: args.replicas,
       },
       { parent: this },
     );

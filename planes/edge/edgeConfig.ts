@@ -104,6 +104,21 @@ function validate(input: EdgeConfigInput): void {
 
 const validPort = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65535;
 
+/**
+ * nginx keeps map keys and server names in hash buckets of 64 bytes by default (the CPU's cache
+ * line), and refuses to start ("could not build map_hash, you should increase map_hash_bucket_size")
+ * when one key does not fit: an element takes its length plus a pointer and a length field,
+ * aligned to 8, and a bucket ends with a pointer. Past that, the directive names the next power of
+ * two that fits the longest key (a valid origin or DNS name can be 250+ characters).
+ */
+function hashBucketSize(directive: string, keys: readonly string[]): string[] {
+  const longest = Math.max(0, ...keys.map((key) => Buffer.byteLength(key)));
+  const needed = Math.ceil((longest + 10) / 8) * 8 + 8;
+  let size = 64;
+  while (size < needed) size *= 2;
+  return size > 64 ? [`${directive} ${size};`] : [];
+}
+
 /** Security headers per route kind; upstream copies are hidden so each is sent once. */
 const SECURITY_HEADERS: Record<EdgeRouteKind, [string, string][]> = {
   api: [
@@ -220,6 +235,8 @@ export function renderEdgeConfig(input: EdgeConfigInput): string {
     "limit_req_log_level warn;",
     "",
     "# CORS: only these origins get Access-Control-* headers.",
+    ...hashBucketSize("map_hash_bucket_size", input.allowedOrigins),
+    ...hashBucketSize("server_names_hash_bucket_size", input.routes.flatMap((route) => route.serverNames)),
     "map $http_origin $cors_origin {",
     '  default "";',
     ...input.allowedOrigins.map((origin) => `  "${origin}" $http_origin;`),

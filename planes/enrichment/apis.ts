@@ -3,10 +3,11 @@
 // publishes nothing of theirs. Both read MongoDB (URI as a secret file) and their feature flags.
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "../../components/network";
-import { PlatformContext, ServiceContainer } from "../../components/serviceContainer";
+import type { PlatformContext } from "../../components/context";
+import { deployService, PlatformService } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
 import { featureEnv } from "../../facts/features";
-import { httpHealthcheck, METRICS_PATH, releaseLabels, ScrapeTarget, wire, Wiring } from "./wiring";
+import { httpHealthcheck, releaseLabels, ScrapeTarget, serviceScrapeTarget, wire, Wiring } from "./wiring";
 
 export const API_SERVICES = [
   { service: "review-api", port: PORTS.reviewApi, role: "human review queue" },
@@ -30,10 +31,12 @@ export interface ApisArgs {
   /** More to wait for (e.g. the MongoDB indexes). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
   waitTimeoutSeconds?: number;
+  /** Replicas of each API on a swarm (one host runs one of each). */
+  replicas?: Partial<Record<ApiService, number>>;
 }
 
 export class Apis extends pulumi.ComponentResource {
-  readonly services = {} as Record<ApiService, ServiceContainer>;
+  readonly services = {} as Record<ApiService, PlatformService>;
   readonly scrapeTargets: ScrapeTarget[] = [];
 
   constructor(name: string, args: ApisArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -43,7 +46,7 @@ export class Apis extends pulumi.ComponentResource {
 
     for (const { service, port } of API_SERVICES) {
       const wiring = wire(args.mongodb, { env: { PORT: String(port), ...featureEnv(service, args.features) }, dependsOn: args.dependsOn ?? [] });
-      this.services[service] = new ServiceContainer(
+      this.services[service] = deployService(
         service,
         {
           context: args.context,
@@ -58,11 +61,12 @@ export class Apis extends pulumi.ComponentResource {
           ...args.sizes[service],
           externalNetworks: args.externalNetworks,
           ...releaseLabels({ version: args.release.version, track: "stable" }),
+          replicas: args.replicas?.[service],
           dependsOn: wiring.dependsOn,
         },
         { parent: this },
       );
-      this.scrapeTargets.push({ job: service, targets: [`${service}:${port}`], metricsPath: METRICS_PATH });
+      this.scrapeTargets.push(serviceScrapeTarget(args.context, service, service, port));
     }
 
     this.registerOutputs({});

@@ -2,7 +2,8 @@
 // dispatches tasks through the MCP server. Waits for the topic, the database and the MCP server.
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformNetwork } from "../../components/network";
-import { PlatformContext, ServiceContainer } from "../../components/serviceContainer";
+import type { PlatformContext } from "../../components/context";
+import { deployService, PlatformService } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
 import { httpHealthcheck, releaseLabels, wire, Wiring } from "./wiring";
 
@@ -23,12 +24,14 @@ export interface EnrichmentCoordinatorArgs {
   /** More to wait for (e.g. the MongoDB indexes). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
   waitTimeoutSeconds?: number;
+  /** Replicas on a swarm (one host runs one). */
+  replicas?: number;
 }
 
 export const COORDINATOR_SERVICE = "enrichment-coordinator";
 
 export class EnrichmentCoordinator extends pulumi.ComponentResource {
-  readonly server: ServiceContainer;
+  readonly server: PlatformService;
   /** `http://enrichment-coordinator:8001`. */
   readonly url: string;
 
@@ -37,7 +40,7 @@ export class EnrichmentCoordinator extends pulumi.ComponentResource {
     if (!args.image) throw new Error(`EnrichmentCoordinator ${name}: no image; set enrichment:release.images.${COORDINATOR_SERVICE}`);
 
     const wiring = wire(...args.clients, { env: { PORT: String(PORTS.coordinator), ...(args.features ?? {}) }, dependsOn: args.dependsOn ?? [] });
-    this.server = new ServiceContainer(
+    this.server = deployService(
       COORDINATOR_SERVICE,
       {
         context: args.context,
@@ -53,6 +56,7 @@ export class EnrichmentCoordinator extends pulumi.ComponentResource {
         cpus: args.cpus,
         externalNetworks: args.externalNetworks,
         ...releaseLabels({ version: args.release, track: "stable" }),
+        replicas: args.replicas,
         dependsOn: wiring.dependsOn,
       },
       { parent: this },

@@ -4,7 +4,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { MongoDatabase } from "../data/mongodb";
 import type { Nsq } from "../data/nsq";
-import type { Healthcheck, SecretFile } from "../../components/serviceContainer";
+import type { Healthcheck, SecretFile } from "../../components/serviceSpec";
+import { PlatformContext, targetOf } from "../../components/context";
 import type { ReleaseAssignment } from "../../config/canary";
 
 export const SECRETS_DIR = "/run/secrets";
@@ -86,6 +87,17 @@ export function releaseLabels(assignment: Pick<ReleaseAssignment, "version" | "t
   return { release: assignment.version, labels: { [TRACK_LABEL]: assignment.track } };
 }
 
+/**
+ * The scrape job of one service: its address on one host; on a swarm every task, found by DNS
+ * (`tasks.<name>` answers each task's address whatever the endpoint mode), since a service may
+ * run several.
+ */
+export function serviceScrapeTarget(context: PlatformContext, job: string, service: string, port: number): ScrapeTarget {
+  return targetOf(context).kind === "swarm"
+    ? { job, targets: [], dnsSd: { names: [`tasks.${service}`], port }, metricsPath: METRICS_PATH }
+    : { job, targets: [`${service}:${port}`], metricsPath: METRICS_PATH };
+}
+
 /** A Prometheus scrape job of the application plane, for the monitoring plane to consume. */
 export interface ScrapeTarget {
   job: string;
@@ -97,6 +109,6 @@ export interface ScrapeTarget {
    * No `release`: the services put that label on their own series.
    */
   targetLabels?: Record<string, Record<string, string>>;
-  /** A pool found by DNS (planes/monitoring/prometheus.ts ScrapeTarget.dnsSd). */
-  dnsSd?: { names: string[]; port: number };
+  /** A pool found by DNS (planes/monitoring/prometheus.ts ScrapeTarget.dnsSd), with labels for all its targets. */
+  dnsSd?: { names: string[]; port: number; labels?: Record<string, string> };
 }

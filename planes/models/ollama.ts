@@ -4,9 +4,10 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../../facts/images";
-import { dockerEnvironment, dockerExec, ifContainerExists } from "../../components/dockerCommand";
+import { dockerEnvironment } from "../../components/dockerCommand";
 import type { PlatformNetwork } from "../../components/network";
-import { PlatformContext, ServiceContainer } from "../../components/serviceContainer";
+import type { PlatformContext } from "../../components/context";
+import { deployService, PlatformService, stateVolume } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
 
 export interface OllamaArgs {
@@ -25,7 +26,7 @@ export interface OllamaArgs {
 }
 
 export class Ollama extends pulumi.ComponentResource {
-  readonly server: ServiceContainer;
+  readonly server: PlatformService;
   readonly modelVolume: docker.Volume;
   readonly pulls: Record<string, command.local.Command> = {};
   /** Model name -> pulled tag. */
@@ -38,13 +39,9 @@ export class Ollama extends pulumi.ComponentResource {
     if (Object.keys(args.models).length === 0) throw new Error("Ollama: no models configured (enrichment:release.models)");
     this.models = { ...args.models };
 
-    this.modelVolume = new docker.Volume(
-      "ollama-models",
-      { name: `${context.prefix}-ollama-models`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
-      { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
-    );
+    this.modelVolume = stateVolume("ollama-models", { context, protect: context.protectState, role: "gpu" }, { parent: this });
 
-    this.server = new ServiceContainer(
+    this.server = deployService(
       "ollama",
       {
         context,
@@ -65,19 +62,24 @@ export class Ollama extends pulumi.ComponentResource {
         egress: true,
         ports: args.publish ? [{ internal: PORTS.ollama, external: args.publish.port, address: args.publish.address }] : [],
         volumes: [{ volume: this.modelVolume, containerPath: IMAGES.ollama.paths.models.value }],
+        // A swarm: the node with the GPU (and the model volume), reserving its generic resource.
+        placement: "gpu",
+        reservesGpu: true,
       },
       { parent: this },
     );
 
-    const container = this.server.containerName;
+    const server = this.server;
+    // On a swarm the pull runs as a task beside the server: the ollama CLI asks the server by name.
+    const step = { env: { OLLAMA_HOST: `http://ollama:${PORTS.ollama}` }, timeoutSeconds: args.pullTimeoutMinutes * 60 };
     for (const [model, tag] of Object.entries(args.models)) {
       // `triggers` on the tag: a new tag replaces the pull (pull new, then remove old);
       // a pull of the same tag is not repeated on every `up`.
       this.pulls[model] = new command.local.Command(
         `pull-${model}`,
         {
-          create: dockerExec(container, ["ollama", "pull", tag]),
-          delete: ifContainerExists(container, dockerExec(container, ["ollama", "rm", tag])),
+          create: server.exec(() => ["ollama", "pull", tag], step),
+          delete: server.whenPresent(server.exec(() => ["ollama", "rm", tag], step)),
           environment: dockerEnvironment(context.dockerHost),
           triggers: [tag],
         },

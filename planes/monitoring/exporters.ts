@@ -4,7 +4,8 @@
 // prometheus.ts into a scrape job.
 import type * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../../facts/images";
-import type { ConfigFile, HostMount, SecretFile } from "../../components/serviceContainer";
+import type { ConfigFile, HostMount, SecretFile } from "../../components/serviceSpec";
+import type { SwarmRole } from "../../facts/swarm";
 import { PORTS } from "../../facts/services";
 import { BLACKBOX_CA_PATH, CADVISOR_METRIC_RELABEL, ScrapeConfig } from "./prometheus";
 
@@ -66,6 +67,10 @@ export interface ExporterEntry {
   minMemoryMb?: number;
   /** What an operator should know about how it runs. */
   notes?: string;
+  /** It exports the node it runs on: on a swarm, one task per node (global mode), found by DNS. */
+  perNode?: boolean;
+  /** The labelled node it runs on in a swarm (DCGM: the GPU's). */
+  placement?: SwarmRole;
 }
 
 /** A healthcheck test for busybox/alpine images: wget of a local URL. */
@@ -216,6 +221,7 @@ export const EXPORTERS: readonly ExporterEntry[] = [
     }),
     scrape: { metric_relabel_configs: CADVISOR_METRIC_RELABEL },
     minMemoryMb: 256,
+    perNode: true,
     notes:
       "runs unprivileged and without /dev/kmsg, although cAdvisor's README asks for both (the platform runs nothing privileged): " +
       "no OOM-kill events (container_oom_events_total stays 0; the kernel log is not readable) and no disk I/O or filesystem usage of devices it cannot open; " +
@@ -241,6 +247,7 @@ export const EXPORTERS: readonly ExporterEntry[] = [
       // Docker bind mounts are recursive, so the host's /run (with /run/udev/data) is under /host.
       hostMounts: [{ hostPath: "/", containerPath: IMAGES.nodeExporter.paths.rootfs.value }],
     }),
+    perNode: true,
     notes:
       "sees the host's filesystems, memory, CPU and disks (with udev device properties from /host/run/udev/data) through /host; " +
       "network metrics are the container's own (no --net=host: the platform keeps every service on its networks)",
@@ -254,8 +261,10 @@ export const EXPORTERS: readonly ExporterEntry[] = [
     // Ubuntu image: bash, no curl or wget. A DCGM_FI_DEV_ series exists only while it reads a GPU.
     healthcheck: bashMetricsTest(EXPORTER_PORTS.dcgmExporter, "^DCGM_FI_DEV_"),
     enabled: (selection) => selection.gpu,
-    container: (input) => ({ gpus: input.gpus }),
+    // One host: --gpus. A swarm has no --gpus: the GPU node's default runtime (NVIDIA's) gives it the devices.
+    container: (input) => (input.gpus === "none" ? {} : { gpus: input.gpus }),
     minMemoryMb: 512,
+    placement: "gpu",
   },
 ];
 

@@ -5,18 +5,21 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../../facts/images";
 import type { MonitoringSettings } from "../../config/monitoring";
-import type { Settings } from "../../config/schema";
 import type { Targets } from "../../config/targets";
+import type { IngestionTargets } from "../../config/ingestion";
 import type { PlatformNetwork } from "../../components/network";
-import { Healthcheck, PlatformContext, PublishedPort, SecretFile, ServiceContainer } from "../../components/serviceContainer";
+import type { Healthcheck, PublishedPort, SecretFile } from "../../components/serviceSpec";
+import type { PlatformContext } from "../../components/context";
+import { deployService, PlatformService, stateVolume } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
 import { ALERTMANAGER_SECRET_PATHS, AlertmanagerSecret, renderAlertmanagerConfig, requiredAlertmanagerSecrets } from "./alertmanager";
 import { alertRuleGroups, renderRuleFile, RuleGroup } from "./alerts";
-import { enabledExporters, EXPORTER_PORTS, ExporterEntry, ExporterInput, wgetTest, WatchedService } from "./exporters";
+import { enabledExporters, EXPORTER_PORTS, ExporterEntry, ExporterImage, ExporterInput, wgetTest, WatchedService } from "./exporters";
 import { GRAFANA_PATHS, grafanaFiles } from "./grafana";
 import {
   exporterScrapeConfig,
   OWN_ALERT_PROBES,
+  perNodeScrapeConfig,
   probeScrapeConfigs,
   ProbeTarget,
   renderBlackboxConfig,
@@ -36,8 +39,10 @@ export interface MonitoringArgs {
   settings: MonitoringSettings;
   /** The stack's targets: thresholds of the rules and dashboards. */
   targets: Targets;
-  images: Settings["images"];
-  resources: Settings["resources"];
+  /** Pinned images of Prometheus, Alertmanager, Grafana and each exporter. */
+  images: Record<"prometheus" | "alertmanager" | "grafana" | ExporterImage, string>;
+  /** Memory (MB) and CPUs of each; `exporter` for every exporter (raised to an exporter's own floor). */
+  sizes: Record<"prometheus" | "alertmanager" | "grafana" | "exporter", { memoryMb: number; cpus: number }>;
   /** Alertmanager's credentials (Pulumi secrets); each enabled integration needs its own. */
   secrets: Partial<Record<AlertmanagerSecret, pulumi.Input<string>>>;
   grafanaAdminPassword: pulumi.Input<string>;
@@ -57,6 +62,8 @@ export interface MonitoringArgs {
   caCertPem?: pulumi.Input<string>;
   /** Host ports (from `exposure.publish`); nothing is published unless set. */
   publish?: { prometheus?: HostPort; alertmanager?: HostPort; grafana?: HostPort };
+  /** The web-ingestion plane's success metrics while it runs: its alert area and dashboard. */
+  ingestion?: IngestionTargets;
 }
 
 export const PROMETHEUS_PATHS = {
@@ -78,11 +85,13 @@ export interface MonitoringFiles {
   exporters: ExporterEntry[];
 }
 
-export type MonitoringFilesInput = Pick<MonitoringArgs, "context" | "settings" | "targets" | "scrapeTargets" | "probes" | "gpu"> & {
+export type MonitoringFilesInput = Pick<MonitoringArgs, "context" | "settings" | "targets" | "scrapeTargets" | "probes" | "gpu" | "ingestion"> & {
   /** Whether a MongoDB exporter runs (a URI was given). */
   mongodbExporter: boolean;
   /** Whether the blackbox exporter has the edge's CA. */
   caFile: boolean;
+  /** A swarm: exporters of the node itself run on every node and are found by DNS (`tasks.<service>`). */
+  perNodeDiscovery?: boolean;
 };
 
 const hostPort = (service: string, port: number) => `${service}:${port}`;
@@ -102,6 +111,7 @@ export function renderMonitoringFiles(input: MonitoringFilesInput): MonitoringFi
     targets: input.targets,
     thresholds: settings.thresholds,
     gpu: input.gpu,
+    ingestion: input.ingestion,
     runbookBaseUrl: settings.runbookBaseUrl,
   });
   const blackboxConfig = renderBlackboxConfig(input.probes, { caFile: input.caFile });
@@ -111,7 +121,11 @@ export function renderMonitoringFiles(input: MonitoringFilesInput): MonitoringFi
     exporterScrapeConfig("prometheus", hostPort("localhost", PORTS.prometheus), "prometheus"),
     exporterScrapeConfig("alertmanager", hostPort("alertmanager", PORTS.alertmanager), "alertmanager"),
     exporterScrapeConfig("grafana", hostPort("grafana", PORTS.grafana), "grafana"),
-    ...exporters.map((exporter) => exporterScrapeConfig(exporter.job, hostPort(exporter.service, exporter.port), exporter.about, exporter.scrape)),
+    ...exporters.map((exporter) =>
+      input.perNodeDiscovery && exporter.perNode
+        ? perNodeScrapeConfig(exporter.job, exporter.service, exporter.port, exporter.about, exporter.scrape)
+        : exporterScrapeConfig(exporter.job, hostPort(exporter.service, exporter.port), exporter.about, exporter.scrape),
+    ),
     ...probeScrapeConfigs(input.probes, hostPort("blackbox-exporter", EXPORTER_PORTS.blackboxExporter)),
     ...input.scrapeTargets.map(serviceScrapeConfig),
   ];
@@ -134,7 +148,7 @@ export function renderMonitoringFiles(input: MonitoringFilesInput): MonitoringFi
     grafana: grafanaFiles({
       prometheusUrl: `http://prometheus:${PORTS.prometheus}`,
       scrapeInterval: settings.scrapeInterval,
-      dashboards: { targets: input.targets, thresholds: settings.thresholds, defaultRange: settings.grafana.defaultRange },
+      dashboards: { targets: input.targets, thresholds: settings.thresholds, defaultRange: settings.grafana.defaultRange, ingestion: input.ingestion },
     }),
     blackboxConfig,
     ruleGroups,
@@ -148,10 +162,10 @@ const published = (internal: number, host?: HostPort): PublishedPort[] =>
   host ? [{ internal, external: host.port, address: host.address }] : [];
 
 export class Monitoring extends pulumi.ComponentResource {
-  readonly prometheus: ServiceContainer;
-  readonly alertmanager: ServiceContainer;
-  readonly grafana: ServiceContainer;
-  readonly exporters: Record<string, ServiceContainer> = {};
+  readonly prometheus: PlatformService;
+  readonly alertmanager: PlatformService;
+  readonly grafana: PlatformService;
+  readonly exporters: Record<string, PlatformService> = {};
   readonly prometheusVolume: docker.Volume;
   readonly alertmanagerVolume: docker.Volume;
   readonly grafanaVolume: docker.Volume;
@@ -163,7 +177,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enrichment:monitoring:Monitoring", name, {}, opts);
-    const { context, network, settings, images, resources } = args;
+    const { context, network, settings, images, sizes } = args;
     const parent = { parent: this };
 
     const missing = requiredAlertmanagerSecrets(settings.alerting).filter((key) => args.secrets[key] === undefined);
@@ -176,16 +190,13 @@ export class Monitoring extends pulumi.ComponentResource {
       scrapeTargets: args.scrapeTargets,
       probes: args.probes,
       gpu: args.gpu,
+      ingestion: args.ingestion,
       mongodbExporter: args.mongodbUri !== undefined,
       caFile: args.caCertPem !== undefined,
+      perNodeDiscovery: context.target?.kind === "swarm" ? true : undefined,
     });
 
-    const volume = (volumeName: string) =>
-      new docker.Volume(
-        volumeName,
-        { name: `${context.prefix}-${volumeName}`, labels: [{ label: "org.enrichment.stack", value: context.stack }] },
-        { parent: this, protect: context.protectState, retainOnDelete: context.protectState },
-      );
+    const volume = (volumeName: string) => stateVolume(volumeName, { context, protect: context.protectState, role: "data" }, { parent: this });
     this.prometheusVolume = volume("prometheus-data");
     this.alertmanagerVolume = volume("alertmanager-data");
     this.grafanaVolume = volume("grafana-data");
@@ -201,7 +212,7 @@ export class Monitoring extends pulumi.ComponentResource {
     };
     for (const exporter of this.files.exporters) {
       const container = exporter.container(exporterInput);
-      this.exporters[exporter.service] = new ServiceContainer(
+      this.exporters[exporter.service] = deployService(
         exporter.service,
         {
           context,
@@ -219,8 +230,10 @@ export class Monitoring extends pulumi.ComponentResource {
           gpus: container.gpus,
           healthcheck: { test: exporter.healthcheck },
           waitTimeoutSeconds: 90,
-          memoryMb: Math.max(resources.exporter.memoryMb, exporter.minMemoryMb ?? 0),
-          cpus: resources.exporter.cpus,
+          memoryMb: Math.max(sizes.exporter.memoryMb, exporter.minMemoryMb ?? 0),
+          cpus: sizes.exporter.cpus,
+          perNode: exporter.perNode,
+          placement: exporter.placement,
           // Its healthcheck needs a reachable MongoDB, and `wait` runs only at creation.
           dependsOn: (exporter.waitsFor ?? []).flatMap((service) => (args.watched?.[service] ? [args.watched[service]!] : [])),
         },
@@ -228,7 +241,7 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     }
 
-    this.alertmanager = new ServiceContainer(
+    this.alertmanager = deployService(
       "alertmanager",
       {
         context,
@@ -242,16 +255,17 @@ export class Monitoring extends pulumi.ComponentResource {
         secretFiles: alertmanagerSecretFiles(settings, args.secrets),
         healthcheck: wget(PORTS.alertmanager, "/-/ready"),
         waitTimeoutSeconds: 60,
-        ...resources.alertmanager,
+        ...sizes.alertmanager,
         // Slack, PagerDuty, SMTP and the dead-man's switch are outside.
         egress: true,
         ports: published(PORTS.alertmanager, args.publish?.alertmanager),
         volumes: [{ volume: this.alertmanagerVolume, containerPath: ALERTMANAGER_DATA_PATH }],
+        placement: "data",
       },
       parent,
     );
 
-    this.prometheus = new ServiceContainer(
+    this.prometheus = deployService(
       "prometheus",
       {
         context,
@@ -270,16 +284,17 @@ export class Monitoring extends pulumi.ComponentResource {
         healthcheck: { ...wget(PORTS.prometheus, "/-/ready"), startPeriodSeconds: 60 },
         // Replaying a large write-ahead log after a restart takes a while.
         waitTimeoutSeconds: 300,
-        ...resources.prometheus,
+        ...sizes.prometheus,
         ports: published(PORTS.prometheus, args.publish?.prometheus),
         volumes: [{ volume: this.prometheusVolume, containerPath: PROMETHEUS_PATHS.data }],
+        placement: "data",
         dependsOn: [this.alertmanager],
       },
       parent,
     );
 
     const rootUrl = settings.grafana.rootUrl;
-    this.grafana = new ServiceContainer(
+    this.grafana = deployService(
       "grafana",
       {
         context,
@@ -304,9 +319,10 @@ export class Monitoring extends pulumi.ComponentResource {
         files: asFiles(this.files.grafana),
         healthcheck: wget(PORTS.grafana, "/api/health"),
         waitTimeoutSeconds: 120,
-        ...resources.grafana,
+        ...sizes.grafana,
         ports: published(PORTS.grafana, args.publish?.grafana),
         volumes: [{ volume: this.grafanaVolume, containerPath: IMAGES.grafana.paths.data.value }],
+        placement: "data",
         dependsOn: [this.prometheus],
       },
       parent,

@@ -1,6 +1,7 @@
 // prometheus.yml and the blackbox exporter's modules as pure functions of typed input. The
 // Monitoring component uploads exactly what these return; tests run promtool on it.
 import * as YAML from "yaml";
+import { PROMETHEUS_SCRAPE_TIMEOUT } from "../../config/monitoring";
 
 /**
  * A scrape job for services that expose metrics; the application plane passes these in
@@ -15,7 +16,7 @@ export interface ScrapeTarget {
    * A pool found by DNS instead (its members share a DNS name on the private network): Prometheus
    * asks Docker's DNS for every address of each name, so adding a member changes no config.
    */
-  dnsSd?: { names: string[]; port: number };
+  dnsSd?: { names: string[]; port: number; labels?: Record<string, string> };
   /** Defaults to /metrics. */
   metricsPath?: string;
   scheme?: "http" | "https";
@@ -78,7 +79,10 @@ export function serviceScrapeConfig(target: ScrapeTarget): ScrapeConfig {
       honor_labels: true,
       // Docker's embedded DNS answers a shared alias with every member's address.
       dns_sd_configs: [{ names: target.dnsSd.names, type: "A", port: target.dnsSd.port, refresh_interval: "15s" }],
-      relabel_configs: [{ target_label: "service", replacement: target.job }],
+      relabel_configs: [
+        { target_label: "service", replacement: target.job },
+        ...Object.entries(target.dnsSd.labels ?? {}).map(([label, value]) => ({ target_label: label, replacement: value })),
+      ],
     };
   }
   if (target.targets.length === 0) throw new Error(`scrape job ${target.job}: no targets`);
@@ -99,6 +103,16 @@ export function serviceScrapeConfig(target: ScrapeTarget): ScrapeConfig {
 /** A job for an exporter: its series describe `about` (e.g. mongodb), which becomes `service`. */
 export function exporterScrapeConfig(job: string, address: string, about: string, extra: Partial<ScrapeConfig> = {}): ScrapeConfig {
   return { job_name: job, static_configs: [{ targets: [address], labels: { service: about } }], ...extra };
+}
+
+/** A job for an exporter on every node of a swarm: each task found by DNS (`tasks.<service>`). */
+export function perNodeScrapeConfig(job: string, service: string, port: number, about: string, extra: Partial<ScrapeConfig> = {}): ScrapeConfig {
+  return {
+    job_name: job,
+    dns_sd_configs: [{ names: [`tasks.${service}`], type: "A", port, refresh_interval: "30s" }],
+    relabel_configs: [{ target_label: "service", replacement: about }],
+    ...extra,
+  };
 }
 
 /** The blackbox module a probe uses. */
@@ -139,7 +153,7 @@ export function renderPrometheusConfig(input: PrometheusConfigInput): string {
   const document = {
     global: {
       scrape_interval: input.scrapeInterval,
-      scrape_timeout: "10s",
+      scrape_timeout: PROMETHEUS_SCRAPE_TIMEOUT,
       evaluation_interval: input.evaluationInterval,
       external_labels: input.externalLabels,
     },

@@ -28,11 +28,15 @@ export interface StepResult {
   ok: boolean;
   /** One paragraph a person can act on; on failure, what was expected and what was seen. */
   detail: string;
+  /** What the step recorded for machines, kept in the report as is (the verify steps: `npm run verify --json`'s report). */
+  json?: unknown;
 }
 
 export interface E2ECheck {
   name: string;
   /** The step's name in the e2e report when it is a scenario step of its own (`backup`); default `check <name>`. */
   step?: string;
+  /** How long the step may take before it is reported as timed out (default 5 minutes). */
+  timeoutMs?: number;
   check(ctx: E2EContext): Promise<StepResult>;
 }

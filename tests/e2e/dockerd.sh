@@ -12,8 +12,9 @@ if ! command -v dockerd >/dev/null; then
   echo "dockerd not found: apt-get install -y docker.io" >&2
   exit 1
 fi
-# setsid: the daemon must outlive the shell that started it.
-setsid dockerd >"$LOG" 2>&1 < /dev/null &
+# The daemon must outlive the shell that started it, and hold none of its descriptors.
+. "$(dirname "$0")/detach.sh"
+detach "$LOG" dockerd
 pid=$!
 for _ in $(seq 1 60); do
   if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then

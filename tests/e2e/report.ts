@@ -7,6 +7,8 @@ export interface ReportStep {
   ok: boolean;
   seconds: number;
   detail: string;
+  /** The step's machine-readable record (the `verify` step: the command's JSON report). */
+  json?: unknown;
 }
 
 export interface E2EReport {

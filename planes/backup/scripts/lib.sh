@@ -1,13 +1,16 @@
-# Shared functions of the backup scripts. POSIX sh: dash in the mongo image, busybox ash in the
-# rclone image and in the tests. Sourced, never run. Every path and setting comes from the
-# environment the Backup component sets (planes/backup/index.ts); the defaults below are the
-# paths inside the containers.
+# Shared functions of the backup scripts. POSIX sh: dash in the mongo and postgres images, busybox
+# ash in the rclone image and in the tests. Sourced, never run. Every path and setting comes from
+# the environment the backup components set (planes/backup/index.ts for MongoDB,
+# planes/ingestion/postgresBackup.ts for PostgreSQL); the defaults below are MongoDB's paths
+# inside the containers. What is engine-specific is dump.sh and restore.sh.
 : "${BACKUP_SERVICE:=mongodb-backup}"
 : "${BACKUP_DIR:=/backup/archives}"
 : "${BACKUP_METRICS_DIR:=/backup/metrics}"
 : "${BACKUP_STATE_DIR:=$BACKUP_DIR/.state}"
 : "${BACKUP_RETENTION_DAYS:=30}"
 : "${BACKUP_KEEP_LATEST:=7}"
+# The archive file's suffix: mongodump --archive --gzip (MongoDB) or pg_dump -Fc ".dump" (PostgreSQL).
+: "${BACKUP_ARCHIVE_SUFFIX:=.archive.gz}"
 # Kinds of archive, each with its own retention: daily dumps never push out release snapshots.
 BACKUP_KINDS="daily pre-release pre-restore"
 
@@ -64,7 +67,8 @@ epoch_stamp() {
 
 # archive_epoch NAME: the Unix time in an archive's name; fails for names that are not archives.
 archive_epoch() {
-  _stamp=$(printf '%s\n' "$1" | sed -n 's/^[a-z-]*-.*\([0-9]\{8\}T[0-9]\{6\}Z\)\.archive\.gz$/\1/p')
+  _sfx=$(printf '%s' "$BACKUP_ARCHIVE_SUFFIX" | sed 's/[].[^$*\\/]/\\&/g')
+  _stamp=$(printf '%s\n' "$1" | sed -n "s/^[a-z-]*-.*\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)$_sfx\$/\\1/p")
   [ -n "$_stamp" ] || return 1
   awk -v s="$_stamp" 'BEGIN {
     y = substr(s, 1, 4) + 0; m = substr(s, 5, 2) + 0; d = substr(s, 7, 2) + 0
@@ -81,12 +85,12 @@ release_label() { printf '%s' "$1" | tr -c 'A-Za-z0-9._' '_' | cut -c1-64; }
 # archive_name KIND EPOCH [RELEASE]
 archive_name() {
   case "$1" in
-    daily) echo "daily-$(epoch_stamp "$2").archive.gz" ;;
+    daily) echo "daily-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
     pre-release)
       [ -n "${3:-}" ] || return 1
-      echo "pre-release-$(release_label "$3")-$(epoch_stamp "$2").archive.gz" ;;
+      echo "pre-release-$(release_label "$3")-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
     # Taken by `restore.sh apply` just before it replaces the live database.
-    pre-restore) echo "pre-restore-$(epoch_stamp "$2").archive.gz" ;;
+    pre-restore) echo "pre-restore-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
     *) return 1 ;;
   esac
 }
@@ -120,7 +124,7 @@ retention_select() {
 
 # Archives in BACKUP_DIR (names only, no temporary files), oldest first.
 list_archives() {
-  for _f in "$BACKUP_DIR"/*.archive.gz; do
+  for _f in "$BACKUP_DIR"/*"$BACKUP_ARCHIVE_SUFFIX"; do
     [ -f "$_f" ] || continue
     _n=${_f##*/}
     _e=$(archive_epoch "$_n") || continue
@@ -192,9 +196,9 @@ mongo_config_args() { echo "--config=$1"; }
 # collector merges the files and drops a family whose HELP differs from the first file's (the
 # copier's file sorts first, so the dump's contract series vanished from Prometheus). The
 # contract's two are facts/metricsContract.ts's help, word for word.
-HELP_RUNS="MongoDB backup runs, by outcome (mongodb-backup-offsite: off-host copies of an archive)."
-HELP_LAST_SUCCESS="Unix time of the last successful MongoDB backup (mongodb-backup-offsite: dump time of the newest archive the off-host storage holds)."
-HELP_ARCHIVES="MongoDB backup archives kept (mongodb-backup: on the backup volume; mongodb-backup-offsite: on the off-host storage)."
+HELP_RUNS="Backup runs of a database (service: mongodb-backup, postgres-backup), by outcome (*-backup-offsite: off-host copies of an archive)."
+HELP_LAST_SUCCESS="Unix time of the last successful backup (*-backup-offsite: dump time of the newest archive the off-host storage holds)."
+HELP_ARCHIVES="Backup archives kept (*-backup: on the backup volume; *-backup-offsite: on the off-host storage)."
 metric() { # NAME TYPE HELP, then "labels value" lines on stdin
   printf '# HELP %s %s\n# TYPE %s %s\n' "$1" "$3" "$1" "$2"
   while read -r _labels _value; do printf '%s{%s} %s\n' "$1" "$_labels" "$_value"; done

@@ -12,7 +12,7 @@ set -u
 state=$(state_file offsite)
 rclone_run() { rclone --config="${RCLONE_CONFIG:-/run/secrets/rclone.conf}" --retries=3 --low-level-retries=5 "$@"; }
 
-remote_archives() { rclone_run lsf --files-only --include '*.archive.gz' "$BACKUP_REMOTE" 2>>"$BACKUP_STATE_DIR/last-offsite.log"; }
+remote_archives() { rclone_run lsf --files-only --include "*$BACKUP_ARCHIVE_SUFFIX" "$BACKUP_REMOTE" 2>>"$BACKUP_STATE_DIR/last-offsite.log"; }
 
 publish() {
   _s="service=\"$BACKUP_SERVICE\""

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The scheduled restore test: the newest archive restored into the scratch database, each
-# collection's restored count compared with what mongodump recorded when it wrote the archive.
+# collection's (PostgreSQL: table's) restored count compared with what the dump recorded when it
+# wrote the archive. The engine's restore.sh does the restoring and prints "<name> <count> <failures>".
 # Publishes enrichment_backup_last_restore_test_timestamp_seconds on success (RestoreTestTooOld).
 set -u
 . "${0%/*}/lib.sh"
@@ -28,7 +29,7 @@ archive=$(newest_archive)
 expected="$BACKUP_DIR/$archive.counts"
 [ -f "$expected" ] || { outcome failed "$archive has no .counts file"; exit 1; }
 
-restored=$(BACKUP_LOCK_HELD=1 "${0%/*}/restore.sh" scratch "$archive") || { outcome failed "mongorestore of $archive failed"; exit 1; }
+restored=$(BACKUP_LOCK_HELD=1 "${0%/*}/restore.sh" scratch "$archive") || { outcome failed "the restore of $archive (restore.sh scratch) failed"; exit 1; }
 
 # Every collection of the archive restored with its recorded count and no failures; nothing else.
 problems=$(printf '%s\n' "$restored" | awk -v expected="$expected" '

@@ -13,7 +13,7 @@ set -u
 prev_daily "$BACKUP_SCHEDULE" 0 >/dev/null || die "BACKUP_SCHEDULE must be \"HH:MM\" (UTC), got '$BACKUP_SCHEDULE'"
 prev_weekly "$BACKUP_RESTORE_TEST_SCHEDULE" 0 >/dev/null || die "BACKUP_RESTORE_TEST_SCHEDULE must be \"<day> HH:MM\" (UTC), got '$BACKUP_RESTORE_TEST_SCHEDULE'"
 mkdir -p "$BACKUP_DIR" "$BACKUP_STATE_DIR" "$BACKUP_METRICS_DIR" || die "cannot create the backup directories"
-rm -f "$BACKUP_DIR"/.*.partial "$BACKUP_DIR"/.*.partial.counts 2>/dev/null
+rm -f "$BACKUP_DIR"/.*.partial "$BACKUP_DIR"/.*.partial.* 2>/dev/null
 publish_metrics
 sched=$(state_file scheduler)
 # PID 1 ignores signals it does not trap: without this, `docker stop` waits for SIGKILL.

@@ -1,4 +1,6 @@
-// MongoDB backups (checklist: daily, 30-day retention, restore tested).
+// Backups of every database (checklist: daily, 30-day retention, restore tested): MongoDB's
+// (mongodb-backup) and, where the ingestion plane runs, PostgreSQL's (postgres-backup). The rules are
+// by `service`, so each job and its off-host copier is watched on its own.
 import { AlertArea, AlertContext, AlertRule, num } from "./types";
 
 export const backups: AlertArea = {
@@ -10,7 +12,7 @@ export const backups: AlertArea = {
       expr: `time() - max by (service) (enrichment_backup_last_success_timestamp_seconds) > ${num(thresholds.backupMaxAgeHours * 3600)}`,
       for: "10m",
       severity: "critical",
-      summary: "The last successful MongoDB backup is {{ $value | humanizeDuration }} old.",
+      summary: "The last successful backup of {{ $labels.service }} is {{ $value | humanizeDuration }} old.",
       description: `The last successful backup finished {{ $value | humanizeDuration }} ago (allowed: ${num(thresholds.backupMaxAgeHours)}h). A failure now would lose more than a day of enrichment.`,
       runbook: "backup-too-old",
     },
@@ -28,7 +30,7 @@ export const backups: AlertArea = {
       alert: "BackupFailed",
       expr: 'sum by (service) (increase(enrichment_backup_runs_total{status="failed"}[24h])) > 0',
       severity: "warning",
-      summary: "MongoDB backup runs failed in the last 24 hours: {{ $value | humanize }}.",
+      summary: "Backup runs of {{ $labels.service }} failed in the last 24 hours: {{ $value | humanize }}.",
       description: "{{ $labels.service }} reported failed backup runs in the last 24 hours ({{ $value | humanize }}). Check whether a later run succeeded.",
       runbook: "backup-failed",
     },
@@ -45,11 +47,11 @@ export const backups: AlertArea = {
   runbooks: {
     "backup-too-old": {
       title: "BackupTooOld",
-      meaning: "The last successful MongoDB backup is older than the stack allows (daily backups are expected).",
+      meaning: "The last successful backup of a database (`service`: mongodb-backup, postgres-backup, or their *-offsite copier) is older than the stack allows (daily backups are expected).",
       check: [
         "The backup job's logs and its last runs (`enrichment_backup_runs_total` by status).",
         "Space on the backup target; credentials of the backup user.",
-        "Is MongoDB itself healthy (MongoDBDown)?",
+        "Is the database itself healthy (MongoDBDown; for postgres-backup, HealthEndpointDown/TargetDown of the ingestion plane and `docker ps --filter name=<prefix>-postgres`)?",
       ],
       act: [
         "Fix the cause and run a backup by hand now (`docker exec <prefix>-mongodb-backup /backup/bin/dump.sh daily`); confirm `enrichment_backup_last_success_timestamp_seconds` moved. Step by step: docs/backups.md, BackupTooOld.",

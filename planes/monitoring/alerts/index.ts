@@ -3,6 +3,7 @@
 import * as YAML from "yaml";
 import type { Thresholds } from "../../../config/monitoring";
 import type { Targets } from "../../../config/targets";
+import type { IngestionTargets } from "../../../config/ingestion";
 import { agents } from "./agents";
 import { backups } from "./backups";
 import { certificates } from "./certificates";
@@ -11,6 +12,7 @@ import { cost } from "./cost";
 import { database } from "./database";
 import { gpu } from "./gpu";
 import { infrastructure } from "./infrastructure";
+import { ingestion } from "./ingestion";
 import { meta } from "./meta";
 import { ollama } from "./ollama";
 import { performance } from "./performance";
@@ -34,6 +36,7 @@ export const ALERT_AREAS: readonly AlertArea[] = [
   certificates,
   infrastructure,
   meta,
+  ingestion,
 ];
 
 export interface AlertRulesInput {
@@ -41,6 +44,8 @@ export interface AlertRulesInput {
   thresholds: Thresholds;
   /** Whether the stack has a GPU (and so the DCGM exporter and the GPU rules). */
   gpu: boolean;
+  /** The web-ingestion plane's targets while it runs (and so its rules); undefined: no such plane. */
+  ingestion?: IngestionTargets;
   /** Alerts link to `<runbookBaseUrl>/<slug>.md`. */
   runbookBaseUrl: string;
 }
@@ -59,10 +64,10 @@ export const ruleGroupName = (area: string) => `enrichment-${area}`;
 
 /** The rule groups of a stack; throws when a rule is malformed (unknown runbook, bad severity). */
 export function alertRuleGroups(input: AlertRulesInput): RuleGroup[] {
-  const context = { targets: input.targets, thresholds: input.thresholds };
+  const context = { targets: input.targets, thresholds: input.thresholds, ingestion: input.ingestion };
   const groups: RuleGroup[] = [];
   for (const area of ALERT_AREAS) {
-    if (area.enabled && !area.enabled({ gpu: input.gpu })) continue;
+    if (area.enabled && !area.enabled({ gpu: input.gpu, ingestion: input.ingestion !== undefined })) continue;
     const rules = area.rules(context);
     const problems: string[] = [];
     const seen = new Set<string>();

@@ -2,6 +2,7 @@
 // function from thresholds to rules, plus one runbook per alert name.
 import type { Thresholds } from "../../../config/monitoring";
 import type { Targets } from "../../../config/targets";
+import type { IngestionTargets } from "../../../config/ingestion";
 
 export const SEVERITIES = ["critical", "warning", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -10,6 +11,8 @@ export interface AlertContext {
   /** The stack's targets (spec: "Targets the platform is run against"). */
   targets: Targets;
   thresholds: Thresholds;
+  /** The web-ingestion plane's success metrics (its area is built only while the plane runs). */
+  ingestion?: IngestionTargets;
 }
 
 export interface AlertRule {
@@ -45,8 +48,8 @@ export interface AlertArea {
   rules(ctx: AlertContext): AlertRule[];
   /** Runbook slug -> runbook; every rule's `runbook` must be here. */
   runbooks: Record<string, Runbook>;
-  /** Whether the stack runs this area's exporters (the GPU area only with a GPU). */
-  enabled?(options: { gpu: boolean }): boolean;
+  /** Whether the stack runs what this area watches (the GPU area only with a GPU, the ingestion area only with the plane). */
+  enabled?(options: { gpu: boolean; ingestion: boolean }): boolean;
 }
 
 /** A number as PromQL and humans write it: no float noise (0.30000000000000004 -> 0.3). */

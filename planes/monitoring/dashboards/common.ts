@@ -1,5 +1,8 @@
 // Shared pieces of the five dashboards: the datasource, stat and time-series panels built with
 // the Grafana Foundation SDK, and the classic (v1) dashboard JSON that Grafana's file provisioning loads.
+// The SDK's subpath types come from ./grafana-sdk.d.ts; referenced here because the engine's ts-node
+// compiles only what is required (tsc alone would find it through tsconfig's include).
+/// <reference path="./grafana-sdk.d.ts" />
 import { GraphThresholdsStyleConfigBuilder, GraphThresholdsStyleMode, ReduceDataOptionsBuilder, BigValueGraphMode } from "@grafana/grafana-foundation-sdk/common";
 import { DashboardBuilder, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode } from "@grafana/grafana-foundation-sdk/dashboard";
 import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
@@ -7,6 +10,7 @@ import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sd
 import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import type { Thresholds } from "../../../config/monitoring";
 import type { Targets } from "../../../config/targets";
+import type { IngestionTargets } from "../../../config/ingestion";
 
 export interface DashboardContext {
   targets: Targets;
@@ -15,6 +19,8 @@ export interface DashboardContext {
   datasourceUid: string;
   /** Default time range, e.g. 24h (the dashboards open on now-24h .. now). */
   defaultRange: string;
+  /** The web-ingestion plane's targets while it runs: its dashboard is provisioned too. */
+  ingestion?: IngestionTargets;
 }
 
 /** Grafana 11.3's dashboard schema version (grafana/grafana:11.3.x); the SDK's own is newer. */

@@ -5,6 +5,7 @@ import { costTracking } from "./costTracking";
 import { documentQuality } from "./documentQuality";
 import { enrichmentOverview } from "./enrichmentOverview";
 import { processingThroughput } from "./processingThroughput";
+import { webIngestion } from "./webIngestion";
 
 export type { DashboardContext } from "./common";
 
@@ -16,7 +17,12 @@ export const DASHBOARDS = [
   { file: "processing-throughput.json", build: processingThroughput },
 ] as const;
 
+/** Provisioned only while the web-ingestion plane runs. */
+export const INGESTION_DASHBOARD = { file: "web-ingestion.json", build: webIngestion } as const;
+
 /** File name -> dashboard JSON object. */
 export function buildDashboards(ctx: DashboardContext): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(DASHBOARDS.map((d) => [d.file, d.build(ctx)]));
+  const dashboards = Object.fromEntries(DASHBOARDS.map((d) => [d.file, d.build(ctx)]));
+  if (ctx.ingestion) dashboards[INGESTION_DASHBOARD.file] = INGESTION_DASHBOARD.build({ ...ctx, ingestion: ctx.ingestion });
+  return dashboards;
 }

@@ -22,6 +22,11 @@ export function processingThroughput(ctx: DashboardContext) {
               ],
               { unit: "short", thresholds: atLeast(targets.throughputMinPerHour) },
             ),
+            p.timeseries(
+              "Document time p95 by release",
+              [{ expr: "histogram_quantile(0.95, sum by (release, le) (rate(enrichment_document_duration_seconds_bucket[$__rate_interval])))", legend: "{{release}}" }],
+              { unit: "s", thresholds: atMost(targets.documentP95MaxSeconds) },
+            ),
             p.timeseries("Documents in progress by worker", [{ expr: "sum by (instance) (enrichment_documents_in_progress)", legend: "{{instance}}" }], {
               unit: "short",
             }),

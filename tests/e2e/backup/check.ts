@@ -19,7 +19,7 @@ import type { E2ECheck, E2EContext, StepResult } from "../context";
 import { BACKUP_PATHS, BACKUP_SERVICE, OFFSITE_SERVICE } from "../../../facts/backupPaths";
 import { compareSummaries, renderComparison, summarizeArchive } from "../../../release/restoreArchive";
 import { runRestore } from "../../../release/restore";
-import { describeExec, exec, poll, readArchive } from "../checks/support/docker";
+import { describeExec, exec, poll, readArchive } from "../../../verify/docker";
 import { hostAddress, request } from "../checks/support/http";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");

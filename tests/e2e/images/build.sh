@@ -47,8 +47,11 @@ trap 'rc=$?; [[ $rc -ne 0 ]] && printf "[images] FAILED (exit %d) at step %d: %s
 # docker.io: the engine; busybox-static: every image's shell and tools; ca-certificates: the
 # images' trust store; nginx: its libraries (ldd resolves them on this host). The binaries that go
 # into images come from `apt-get download` (DEBS below), never from what happens to be installed.
-HOST_PACKAGES=(docker.io busybox-static ca-certificates nginx libc-bin git)
-DEBS=(busybox-static nginx prometheus prometheus-node-exporter prometheus-blackbox-exporter rclone)
+# postgresql-15: its shared libraries (ldd resolves the image's PostgreSQL against them); gcc, make
+# and libc6-dev: pgvector is compiled here (Debian 12 does not package it).
+HOST_PACKAGES=(docker.io busybox-static ca-certificates nginx libc-bin git postgresql-15 gcc make libc6-dev)
+DEBS=(busybox-static nginx prometheus prometheus-node-exporter prometheus-blackbox-exporter rclone postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq5)
+PGVECTOR_VERSION=v0.8.0
 
 step "host packages: ${HOST_PACKAGES[*]}"
 missing=()
@@ -67,7 +70,8 @@ if [[ -x "$repo/tests/e2e/dockerd.sh" ]]; then
   note "$("$repo/tests/e2e/dockerd.sh")"
 else
   if ! docker info >/dev/null 2>&1; then
-    pgrep -x dockerd >/dev/null || (setsid dockerd >/tmp/dockerd.log 2>&1 </dev/null &)
+    . "$repo/tests/e2e/detach.sh"
+    pgrep -x dockerd >/dev/null || detach /tmp/dockerd.log dockerd
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   fi
 fi
@@ -121,7 +125,8 @@ storage:
 http:
   addr: $registry
 EOF
-  setsid "$(gobin registry)/registry" serve "$regdir/config.yml" >"$regdir/registry.log" 2>&1 </dev/null &
+  . "$repo/tests/e2e/detach.sh"
+  detach "$regdir/registry.log" "$(gobin registry)/registry" serve "$regdir/config.yml"
   echo $! >"$out/registry.pid"
   for _ in $(seq 1 40); do registry_up && break; sleep 0.25; done
   registry_up || die "the registry did not answer on $registry; its log: $(tail -5 "$regdir/registry.log")"
@@ -235,6 +240,10 @@ BUSYBOX_NO_NET='RUN ["/bin/busybox", "sh", "-c", "for a in $(/bin/busybox --list
 # ---------------------------------------------------------------- the images
 release="$(awk '/^  enrichment:release:/ { r = 1; next } r && /^    version:/ { print $2; exit }' "$repo/tests/e2e/Pulumi.e2e.yaml" 2>/dev/null | tr -d '"')"
 release="${release:-e2e}"
+# Releases of the rollout scenarios' candidate workers, and those of them whose stand-ins report
+# degraded numbers (tests/e2e/standins/documents.go): baked into every platform image.
+candidate_releases="${E2E_CANDIDATE_RELEASES:-e2e-rollout-good e2e-rollout-bad e2e-rollout-resume}"
+degrade_releases="${E2E_DEGRADE_RELEASES:-e2e-rollout-bad}"
 
 step "mongodb (FerretDB $(row ferretdb) + SQLite behind a mongo-style entrypoint; mongosh stand-in; mongodump/mongorestore) = images.mongodb, images.backup"
 c="$(new_context mongodb)"
@@ -444,6 +453,108 @@ ENTRYPOINT ["rclone"]
 EOF
 push rclone "$(debver rclone)-debian" "$c" images.backupOffsite
 
+# ---------------------------------------------------------------- the web-ingestion plane (issue 22)
+pgver="$(debver postgresql-15)"
+step "pgvector $PGVECTOR_VERSION for PostgreSQL $pgver (Go module proxy source, Debian's postgresql-server-dev-15 headers)"
+# Debian 12 has no pgvector package, but the Go module proxy serves any public repository as a
+# module zip: the C source of pgvector's tag. One root holds the four packages (pg_config is
+# relocatable: it reports paths next to itself), and PGXS builds against it with the host's gcc.
+pgroot="$cache/postgres-$pgver-root"
+if [[ ! -f "$pgroot/.complete" ]]; then
+  rm -rf "$pgroot" && mkdir -p "$pgroot"
+  for p in postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq5; do cp -a "${DEB[$p]}/." "$pgroot/"; done
+  rm -f "$pgroot/.complete"
+  echo "postgresql $pgver" >"$pgroot/.complete"
+fi
+pgvector="$cache/pgvector-$PGVECTOR_VERSION-pg$pgver"
+if [[ ! -f "$pgvector/.complete" ]]; then
+  rm -rf "$pgvector" "$pgvector.src" && mkdir -p "$pgvector"
+  srcdir="$(GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw GOTOOLCHAIN=local go mod download -json "github.com/pgvector/pgvector@$PGVECTOR_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$srcdir" ]] || die "go mod download github.com/pgvector/pgvector@$PGVECTOR_VERSION gave no source folder"
+  cp -r "$srcdir" "$pgvector.src" && chmod -R u+w "$pgvector.src"
+  # OPTFLAGS="": no -march=native (the image may run on another CPU); no LLVM bitcode (no clang here).
+  (cd "$pgvector.src" && nice make -s PG_CONFIG="$pgroot/usr/lib/postgresql/15/bin/pg_config" OPTFLAGS="" with_llvm=no >"$pgvector/build.log" 2>&1 &&
+    make -s install PG_CONFIG="$pgroot/usr/lib/postgresql/15/bin/pg_config" OPTFLAGS="" with_llvm=no DESTDIR="$pgvector/install" >>"$pgvector/build.log" 2>&1) ||
+    die "pgvector did not build: $(tail -5 "$pgvector/build.log")"
+  rm -rf "$pgvector.src"
+  echo "pgvector $PGVECTOR_VERSION for postgresql $pgver" >"$pgvector/.complete"
+  note "built pgvector $PGVECTOR_VERSION into $pgvector/install"
+else
+  note "cached $pgvector"
+fi
+# make install with DESTDIR repeats the (relocated) absolute paths under it.
+pgv_lib="$(find "$pgvector/install" -name vector.so | head -1)"
+pgv_ext="$(dirname "$(find "$pgvector/install" -name vector.control | head -1)")"
+[[ -f "$pgv_lib" && -f "$pgv_ext/vector.control" ]] || die "pgvector's vector.so or vector.control is missing under $pgvector/install"
+
+step "postgres: Debian's PostgreSQL $pgver with pgvector $PGVECTOR_VERSION, entrypoint modelled on docker-library/postgres 15 = ingestion.images.postgres, ingestion.images.postgresBackup"
+c="$(new_context postgres)"
+pgbin="$pgroot/usr/lib/postgresql/15/bin"
+for b in postgres initdb pg_ctl psql pg_dump pg_restore pg_isready createdb; do add_bin "$c" "$pgbin/$b" "/usr/lib/postgresql/15/bin/$b"; done
+# The server's modules (procedural language, text search, encodings), not LLVM's JIT (no libLLVM here: JIT stays off).
+for so in "$pgroot"/usr/lib/postgresql/15/lib/*.so; do
+  case "${so##*/}" in llvmjit*) continue ;; esac
+  add_bin "$c" "$so" "/usr/lib/postgresql/15/lib/${so##*/}"
+done
+mkdir -p "$c/files/usr/share/postgresql" "$c/files/usr/share/zoneinfo"
+cp -r "$pgroot/usr/share/postgresql/15" "$c/files/usr/share/postgresql/15"
+cp "$pgv_lib" "$c/files/usr/lib/postgresql/15/lib/vector.so"
+cp "$pgv_ext"/vector* "$c/files/usr/share/postgresql/15/extension/"
+# Debian's PostgreSQL reads the system's time zone data.
+cp -r /usr/share/zoneinfo/. "$c/files/usr/share/zoneinfo/"
+# As the official image: listen on every address.
+sed -ri "s!^#?(listen_addresses)[[:space:]]*=[[:space:]]*[^[:space:]]+.*!\1 = '*'!" "$c/files/usr/share/postgresql/15/postgresql.conf.sample"
+grep -q "^listen_addresses = '\*'" "$c/files/usr/share/postgresql/15/postgresql.conf.sample" || die "postgresql.conf.sample has no listen_addresses line to change"
+add_bin "$c" "$standin" /usr/local/bin/gosu
+add_bin "$c" /bin/bash /bin/bash
+cp "$here/postgres/docker-entrypoint.sh" "$c/files/usr/local/bin/docker-entrypoint.sh" && chmod 0755 "$c/files/usr/local/bin/docker-entrypoint.sh"
+# postgres at 999:999 (the base's mongodb entry, renamed), PGDATA 1777 until the entrypoint makes
+# it 0700, the socket folder 3777, as in docker-library/postgres 15's Dockerfile.
+cat >"$c/Dockerfile" <<PGEOF
+FROM $base
+$BUSYBOX_NO_NET
+COPY files/ /
+RUN ["/bin/sh", "-c", "sed -i 's|^mongodb:x:999:999:[^:]*:[^:]*:|postgres:x:999:999:PostgreSQL:/var/lib/postgresql:|' /etc/passwd && sed -i 's|^mongodb:x:999:|postgres:x:999:|' /etc/group && grep -q '^postgres:x:999:999:' /etc/passwd && mkdir -p /var/lib/postgresql/data /var/run/postgresql /docker-entrypoint-initdb.d && chown 999:999 /var/lib/postgresql /var/lib/postgresql/data /var/run/postgresql && chmod 1777 /var/lib/postgresql/data && chmod 3777 /var/run/postgresql"]
+ENV PG_MAJOR=15 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/15/bin PGDATA=/var/lib/postgresql/data
+VOLUME /var/lib/postgresql/data
+ENTRYPOINT ["docker-entrypoint.sh"]
+STOPSIGNAL SIGINT
+EXPOSE 5432
+CMD ["postgres"]
+PGEOF
+push postgres "$pgver-pgvector${PGVECTOR_VERSION#v}" "$c" ingestion.images.postgres ingestion.images.postgresBackup
+
+step "qdrant stand-in (v1.8.0: ./qdrant under ./entrypoint.sh, storage in /qdrant/storage, no curl or wget) = ingestion.images.qdrant"
+c="$(new_context qdrant)"
+add_bin "$c" "$standin" /qdrant/qdrant
+add_bin "$c" /bin/bash /bin/bash
+printf '#!/bin/bash\n# The e2e stand-in of qdrant'"'"'s tools/entrypoint.sh: runs ./qdrant (no recovery mode).\nexec ./qdrant "$@"\n' >"$c/files/qdrant/entrypoint.sh"
+chmod 0755 "$c/files/qdrant/entrypoint.sh"
+cat >"$c/Dockerfile" <<QDEOF
+FROM $base
+$BUSYBOX_NO_NET
+COPY files/ /
+ENV TZ=Etc/UTC RUN_MODE=production
+WORKDIR /qdrant
+EXPOSE 6333 6334
+CMD ["./entrypoint.sh"]
+QDEOF
+push qdrant "1.8.0-standin" "$c" ingestion.images.qdrant
+
+step "reranker stand-in (text-embeddings-inference 1.5 CPU: text-embeddings-router, HUGGINGFACE_HUB_CACHE=/data, PORT=80) = ingestion.images.reranker"
+c="$(new_context reranker)"
+add_bin "$c" "$standin" /usr/local/bin/text-embeddings-router
+add_bin "$c" /bin/bash /bin/bash
+cat >"$c/Dockerfile" <<TEIEOF
+FROM $base
+$BUSYBOX_NO_NET
+COPY files/ /
+ENV HUGGINGFACE_HUB_CACHE=/data PORT=80
+ENTRYPOINT ["text-embeddings-router"]
+CMD ["--json-output"]
+TEIEOF
+push reranker "cpu-1.5-standin" "$c" ingestion.images.reranker
+
 step "platform services (stand-ins, release $release): release.images.*"
 contract="$cache/contract-$standin_hash.json"
 (cd "$repo" && npx --no-install tsx -e 'import { PLATFORM_METRICS } from "./facts/metricsContract"; process.stdout.write(JSON.stringify(PLATFORM_METRICS));') >"$contract.tmp" ||
@@ -455,15 +566,44 @@ for service in $services; do
   c="$(new_context "svc-$service")"
   add_bin "$c" "$standin" "/usr/local/bin/service"
   mkdir -p "$c/files/etc/standin" && cp "$contract" "$c/files/etc/standin/contract.json"
+  # The ingestion plane's own builds: its MCP server's `npm start` and `npm run migrate:up` (the
+  # stand-in's npm personality); SPLADE's model cache /models, owned by the image's user.
+  extra=""
+  case "$service" in
+    ingestion-mcp-server) extra='RUN ["/bin/sh", "-c", "ln -s service /usr/local/bin/npm"]' ;;
+    splade) extra='RUN ["/bin/sh", "-c", "mkdir -p /models && chown 10001:10001 /models"]' ;;
+  esac
   cat >"$c/Dockerfile" <<EOF
 FROM $base
 $BUSYBOX_ALL
 COPY files/ /
-ENV ENRICHMENT_SERVICE=$service ENRICHMENT_RELEASE=$release
+$extra
+ENV ENRICHMENT_SERVICE=$service ENRICHMENT_RELEASE=$release STANDIN_DEGRADE_RELEASES=$degrade_releases
 USER 10001:10001
 ENTRYPOINT ["/usr/local/bin/service"]
 EOF
   push "$service" "$release" "$c" "release.images.$service"
+done
+
+# The rollout scenarios' candidates (tests/e2e/scenarios/rollout.ts): the worker image again, as
+# other releases. A candidate listed in STANDIN_DEGRADE_RELEASES reports worse numbers.
+step "rollout candidates (.e2e/candidate-images.json): enrichment-worker as ${candidate_releases}"
+declare -A CANDIDATES
+for candidate in $candidate_releases; do
+  c="$(new_context "svc-enrichment-worker-$candidate")"
+  add_bin "$c" "$standin" "/usr/local/bin/service"
+  mkdir -p "$c/files/etc/standin" && cp "$contract" "$c/files/etc/standin/contract.json"
+  cat >"$c/Dockerfile" <<EOF
+FROM $base
+$BUSYBOX_ALL
+COPY files/ /
+ENV ENRICHMENT_SERVICE=enrichment-worker ENRICHMENT_RELEASE=$candidate STANDIN_DEGRADE_RELEASES=$degrade_releases
+USER 10001:10001
+ENTRYPOINT ["/usr/local/bin/service"]
+EOF
+  push enrichment-worker "$candidate" "$c" "support.candidate.$candidate"
+  CANDIDATES[$candidate]="${SUPPORT[candidate.$candidate]}"
+  unset "SUPPORT[candidate.$candidate]"
 done
 
 step "support images (.e2e/support-images.json): alert sink, MinIO"
@@ -511,6 +651,7 @@ write_json() {
 }
 write_json "$out/images.json" REFS
 write_json "$out/support-images.json" SUPPORT
+write_json "$out/candidate-images.json" CANDIDATES
 note "$(grep -c '"' "$out/images.json") images in $out/images.json; support images in $out/support-images.json"
 step_done
 printf '[images] all images built and pushed in %ds\n' "$((SECONDS - t0))"

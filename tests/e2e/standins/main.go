@@ -22,6 +22,10 @@ var personalities = map[string]func(args []string) int{
 	"cadvisor":         cadvisorMain,
 	"sink":             sinkMain,
 	"gosu":             gosuMain,
+	// The web-ingestion plane (ingestion.go).
+	"npm":                    npmMain,
+	"qdrant":                 qdrantMain,
+	"text-embeddings-router": teiMain,
 }
 
 func main() {

@@ -53,32 +53,56 @@ func metricsFor(specs []MetricSpec, exposer string) []MetricSpec {
 	return out
 }
 
+// metricValues drives the numbers of some families (the worker's documents); nil: all zero.
+type metricValues interface {
+	value(family string, labels map[string]string) (float64, bool)
+	histogram(family string) (observed, count float64, ok bool)
+}
+
 // renderMetrics writes every family with one series per combination of the contract's fixed label
 // values; free labels take the value the service knows (labelValue). Counters and histograms are
-// 0 (nothing was processed), enrichment_release_info is 1.
-func renderMetrics(specs []MetricSpec, labelValue func(label string) string) string {
+// 0 (nothing was processed) unless `values` drives them; enrichment_release_info is 1.
+func renderMetrics(specs []MetricSpec, labelValue func(label string) string, values metricValues) string {
 	var b strings.Builder
 	for _, s := range specs {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", s.Name, strings.ReplaceAll(s.Help, "\n", " "), s.Name, s.Type)
 		for _, labels := range combinations(s, labelValue) {
 			switch s.Type {
 			case "histogram":
+				observed, count, ok := 0.0, 0.0, false
+				if values != nil {
+					observed, count, ok = values.histogram(s.Name)
+				}
 				for _, le := range s.Buckets {
-					fmt.Fprintf(&b, "%s_bucket%s 0\n", s.Name, labelSet(labels, "le", strconv.FormatFloat(le, 'g', -1, 64)))
+					inBucket := 0.0
+					if ok && observed <= le {
+						inBucket = count
+					}
+					fmt.Fprintf(&b, "%s_bucket%s %s\n", s.Name, labelSet(labels, "le", strconv.FormatFloat(le, 'g', -1, 64)), number(inBucket))
 				}
-				fmt.Fprintf(&b, "%s_bucket%s 0\n", s.Name, labelSet(labels, "le", "+Inf"))
-				fmt.Fprintf(&b, "%s_sum%s 0\n%s_count%s 0\n", s.Name, labelSet(labels, "", ""), s.Name, labelSet(labels, "", ""))
+				fmt.Fprintf(&b, "%s_bucket%s %s\n", s.Name, labelSet(labels, "le", "+Inf"), number(count))
+				fmt.Fprintf(&b, "%s_sum%s %s\n%s_count%s %s\n", s.Name, labelSet(labels, "", ""), number(observed*count), s.Name, labelSet(labels, "", ""), number(count))
 			default:
-				value := "0"
+				value := 0.0
 				if strings.HasSuffix(s.Name, "_info") {
-					value = "1"
+					value = 1
+				} else if values != nil {
+					asMap := map[string]string{}
+					for _, p := range labels {
+						asMap[p.k] = p.v
+					}
+					if v, ok := values.value(s.Name, asMap); ok {
+						value = v
+					}
 				}
-				fmt.Fprintf(&b, "%s%s %s\n", s.Name, labelSet(labels, "", ""), value)
+				fmt.Fprintf(&b, "%s%s %s\n", s.Name, labelSet(labels, "", ""), number(value))
 			}
 		}
 	}
 	return b.String()
 }
+
+func number(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 type pair struct{ k, v string }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,24 @@ func serviceMain(args []string) int {
 		}
 		secrets[k] = strings.TrimSpace(string(raw))
 		fmt.Printf("%s: read %s (%d bytes)\n", who, k, len(raw))
+	}
+
+	// The ingestion plane's own builds (splade, crawl4ai): the model cache is a volume the service's
+	// user writes, the model and batch size are set, the crawler mode is a boolean.
+	if dir := os.Getenv("HF_HOME"); dir != "" {
+		if err := writable(who, dir); err != nil {
+			return fatalf(who, "HF_HOME: %v", err)
+		}
+		fmt.Printf("%s: model cache HF_HOME=%s writable as uid %d\n", who, dir, os.Getuid())
+	}
+	if model := os.Getenv("MODEL_NAME"); model != "" {
+		if n, err := strconv.Atoi(os.Getenv("BATCH_SIZE")); err != nil || n < 1 {
+			return fatalf(who, "MODEL_NAME=%s needs BATCH_SIZE, a positive integer, got %q", model, os.Getenv("BATCH_SIZE"))
+		}
+		fmt.Printf("%s: model %s, batch size %s\n", who, model, os.Getenv("BATCH_SIZE"))
+	}
+	if v, set := os.LookupEnv("USE_SIMPLE_CRAWLER"); set && v != "true" && v != "false" {
+		return fatalf(who, "USE_SIMPLE_CRAWLER must be \"true\" or \"false\", got %q", v)
 	}
 
 	deadline := time.Now().Add(60 * time.Second)
@@ -129,7 +148,20 @@ func serviceMain(args []string) int {
 		}
 		return "unknown"
 	}
-	body := renderMetrics(families, labelValue)
+	// The worker reports documents (documents.go); every other service's counters stay 0.
+	var values metricValues
+	if service == "enrichment-worker" {
+		simulation, err := newDocumentSimulation(release)
+		if err != nil {
+			return fatalf(who, "%v", err)
+		}
+		values = simulation
+		profile := "healthy"
+		if simulation.profile == degradedDocuments {
+			profile = "degraded (STANDIN_DEGRADE_RELEASES)"
+		}
+		fmt.Printf("%s: reports %g documents a minute, %s numbers\n", who, simulation.perMinute, profile)
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +170,7 @@ func serviceMain(args []string) int {
 	})
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		fmt.Fprint(w, body)
+		fmt.Fprint(w, renderMetrics(families, labelValue, values))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

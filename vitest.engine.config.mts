@@ -1,0 +1,9 @@
+// `npm run test:engine`: the suites that run containers on a real Docker engine (and the host
+// firewall), which `npm test` leaves out. They skip with one line when the engine or an e2e image
+// is missing, and fail instead under CI=true / ENRICHMENT_REQUIRE_TOOLS=1 (tests/tools.ts).
+import { configDefaults, defineConfig } from "vitest/config";
+import base, { ENGINE_SUITES } from "./vitest.config.mjs";
+
+// Each engine suite in its own process (they start containers and processes of their own).
+const { projects: _projects, ...shared } = base.test ?? {};
+export default defineConfig({ test: { ...shared, include: ENGINE_SUITES, exclude: configDefaults.exclude, isolate: true } });
