@@ -1,35 +1,16 @@
 // The backup settings (config/backup.ts) through the real loader: every refusal checked by the
 // message an operator reads, and the defaults the issue asks for.
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { MONITOR_USER_NAME, parseDaily, parseWeekly, scratchDatabase } from "../config/backup";
-import { ConfigError, parseStackConfig, RawConfig } from "../config/load";
-import { readStackFile } from "../config/stackFile";
+import type { RawConfig } from "../config/load";
 import { MONITOR_USER } from "../planes/data/mongodb";
+import { configProblems, parseConfig, rawConfig, SHIPPED_SECRETS, type Values } from "./fixtures/config/stackConfig";
 
-const ROOT = path.resolve(__dirname, "..");
-const BASE_SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"];
-
-function raw(edit: (values: Record<string, any>) => void = () => {}, secrets: string[] = BASE_SECRETS): RawConfig {
-  const values = structuredClone(readStackFile(path.join(ROOT, "Pulumi.staging.yaml")).raw.values) as Record<string, any>;
-  const secretKeys = new Set(secrets);
-  for (const key of secretKeys) values[key] = `[secret:${key}]`;
-  edit(values);
-  return { values, secretKeys };
-}
-
-const parse = (config: RawConfig) => parseStackConfig("staging", config, (key) => pulumi.secret(`value-of-${key}`));
-
-function problemsOf(config: RawConfig): string[] {
-  try {
-    parse(config);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected the configuration to be refused");
-}
+const BASE_SECRETS = SHIPPED_SECRETS;
+const raw = (edit: (values: Values) => void = () => {}, secrets: string[] = BASE_SECRETS) => rawConfig("staging", edit, secrets);
+const parse = (config: RawConfig) => parseConfig(config, "staging");
+const problemsOf = (config: RawConfig) => configProblems(config, "staging");
 
 const withBackup = (backup: Record<string, unknown>) => raw((v) => (v.backup = { ...(v.backup ?? {}), ...backup }));
 const S3 = { endpoint: "http://minio:9000", bucket: "enrichment-backups", region: "us-east-1" };

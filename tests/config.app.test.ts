@@ -1,33 +1,16 @@
 // The application plane's config rules (features, canary, agent overrides, CORS, rate limit),
 // each checked by the message it gives and its key path.
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig, RawConfig } from "../config/load";
-import { readStackFile } from "../config/stackFile";
+import { parseStackConfig, RawConfig } from "../config/load";
 import { FEATURE_NAMES } from "../facts/features";
+import { configProblems, rawConfig, SHIPPED_SECRETS, type Values } from "./fixtures/config/stackConfig";
 
-const ROOT = path.resolve(__dirname, "..");
-const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"];
+const SECRETS = SHIPPED_SECRETS;
 const secretValue = () => pulumi.secret("x");
 
-function raw(stack: "staging" | "production", edit: (values: Record<string, any>) => void): RawConfig {
-  const file = readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
-  const values = structuredClone(file.raw.values) as Record<string, any>;
-  for (const key of SECRETS) values[key] = `[secret:${key}]`;
-  edit(values);
-  return { values, secretKeys: new Set(SECRETS) };
-}
-
-function problemsOf(config: RawConfig): string[] {
-  try {
-    parseStackConfig("test", config, secretValue);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected the configuration to be rejected");
-}
+const raw = (stack: "staging" | "production", edit: (values: Values) => void) => rawConfig(stack, edit, SECRETS);
+const problemsOf = (config: RawConfig) => configProblems(config);
 
 const candidateImage = (service: string) => `registry.example.org/enrichment/${service}:1.5.0@sha256:${"c".repeat(64)}`;
 const canary = (over: Record<string, unknown> = {}) => ({

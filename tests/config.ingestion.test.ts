@@ -1,35 +1,17 @@
 // The ingestion plane's settings (config/ingestion.ts) through the real loader: off by default,
 // on in both shipped stacks (staging smaller), every refusal checked by the message an operator
 // reads.
-import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ingestionScratchDatabase, postgresMajorOf } from "../config/ingestion";
-import { ConfigError, parseStackConfig, RawConfig } from "../config/load";
-import { readStackFile } from "../config/stackFile";
+import type { RawConfig } from "../config/load";
 import { INGESTION_RELEASE_SERVICES } from "../facts/ingestion";
+import { configProblems, parseConfig, rawConfig, SHIPPED_SECRETS, type Values } from "./fixtures/config/stackConfig";
 
-const ROOT = path.resolve(__dirname, "..");
-const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"];
+const SECRETS = SHIPPED_SECRETS;
 
-function raw(stack: string, edit: (values: Record<string, any>) => void = () => {}, secrets: string[] = SECRETS): RawConfig {
-  const values = structuredClone(readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`)).raw.values) as Record<string, any>;
-  const secretKeys = new Set(secrets);
-  for (const key of secretKeys) values[key] = `[secret:${key}]`;
-  edit(values);
-  return { values, secretKeys };
-}
-const parse = (stack: string, config: RawConfig) => parseStackConfig(stack, config, (key) => pulumi.secret(`value-of-${key}`));
-
-function problemsOf(config: RawConfig, stack = "staging"): string[] {
-  try {
-    parse(stack, config);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected the configuration to be refused");
-}
+const raw = (stack: string, edit: (values: Values) => void = () => {}, secrets: string[] = SECRETS) => rawConfig(stack, edit, secrets);
+const parse = (stack: string, config: RawConfig) => parseConfig(config, stack);
+const problemsOf = (config: RawConfig, stack = "staging") => configProblems(config, stack);
 
 /** The staging file without the plane: no block, none of its images or ports. */
 const withoutPlane = (v: Record<string, any>) => {

@@ -6,39 +6,22 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig, RawConfig } from "../config/load";
+import { parseStackConfig, RawConfig } from "../config/load";
 import { containersInPrefix, parseCidr, privateNetworkContainers } from "../config/network";
 import { memoryFloor } from "../config/sizes";
-import { parseStackFile, readStackFile } from "../config/stackFile";
+import { parseStackFile } from "../config/stackFile";
 import { EDGE_ROUTES } from "../planes/edge/edge";
 import { EDGE_ROUTE_NAMES } from "../facts/services";
 import { MEMORY_FLOORS } from "../facts/images";
+import { problemsOrNone, rawConfig, SHIPPED_SECRETS, STACK_FILES, type Values } from "./fixtures/config/stackConfig";
 
-const ROOT = path.resolve(__dirname, "..");
-const SECRETS = ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "backupS3AccessKeyId", "backupS3SecretAccessKey", "ingestionOpenaiApiKey", "ingestionLlmApiKey"];
+const SECRETS = [...SHIPPED_SECRETS, "backupS3AccessKeyId", "backupS3SecretAccessKey"];
 type Stack = "staging" | "production" | "e2e";
-const FILES: Record<Stack, string> = {
-  staging: path.join(ROOT, "Pulumi.staging.yaml"),
-  production: path.join(ROOT, "Pulumi.production.yaml"),
-  e2e: path.join(ROOT, "tests", "e2e", "Pulumi.e2e.yaml"),
-};
+const FILES: Record<Stack, string> = STACK_FILES;
 
-function raw(stack: Stack, edit: (values: Record<string, any>) => void = () => {}): RawConfig {
-  const values = structuredClone(readStackFile(FILES[stack]).raw.values) as Record<string, any>;
-  for (const key of SECRETS) values[key] = `[secret:${key}]`;
-  edit(values);
-  return { values, secretKeys: new Set(SECRETS) };
-}
-
-function problemsOf(config: RawConfig): string[] {
-  try {
-    parseStackConfig("test", config, () => pulumi.secret("x"));
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  return [];
-}
+const raw = (stack: Stack, edit: (values: Values) => void = () => {}) => rawConfig(stack, edit, SECRETS);
+/** Every problem, or none when the config is accepted: the table below holds both. */
+const problemsOf = (config: RawConfig) => problemsOrNone(config);
 
 const set = (object: Record<string, any>, keys: string[], value: unknown) => {
   let node = object;

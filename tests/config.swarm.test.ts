@@ -3,34 +3,21 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig, RawConfig } from "../config/load";
+import { parseStackConfig, RawConfig } from "../config/load";
 import { readStackFile } from "../config/stackFile";
 import { swarmSettings } from "../config/deployTarget";
 import { INGESTION_SECRET_KEYS } from "../config/ingestion";
 import { INGESTION_RELEASE_SERVICES } from "../facts/ingestion";
 import { stackConfig } from "./e2e/swarm/stack";
 import { platformValues } from "../platform/values";
+import { configProblems, parseConfig, rawConfig, type Values } from "./fixtures/config/stackConfig";
 
 const ROOT = path.resolve(__dirname, "..");
 const SWARM_FILE = path.join(ROOT, "tests/e2e/swarm/Pulumi.e2e-swarm.yaml");
 
-function raw(file: string, edit: (values: Record<string, any>) => void = () => {}): RawConfig {
-  const values = structuredClone(readStackFile(file).raw.values) as Record<string, any>;
-  const secretKeys = new Set(["anthropicApiKey", "slackWebhookUrl", ...Object.keys(INGESTION_SECRET_KEYS)]);
-  for (const key of secretKeys) values[key] = `[secret:${key}]`;
-  edit(values);
-  return { values, secretKeys };
-}
-const parse = (config: RawConfig) => parseStackConfig("e2e-swarm", config, (key) => pulumi.secret(`value-of-${key}`));
-function problemsOf(config: RawConfig): string[] {
-  try {
-    parse(config);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected the configuration to be rejected");
-}
+const raw = (file: string, edit: (values: Values) => void = () => {}) => rawConfig(file, edit, ["anthropicApiKey", "slackWebhookUrl", ...Object.keys(INGESTION_SECRET_KEYS)]);
+const parse = (config: RawConfig) => parseConfig(config, "e2e-swarm");
+const problemsOf = (config: RawConfig) => configProblems(config, "e2e-swarm");
 
 describe("the target", () => {
   it("is one host unless the stack says swarm; the shipped stacks are single hosts", () => {

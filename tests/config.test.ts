@@ -1,31 +1,13 @@
 // Every rule of the stack config schema, each checked by the message it gives.
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseStackConfig, RawConfig } from "../config/load";
-import { readStackFile } from "../config/stackFile";
+import { parseStackConfig, RawConfig } from "../config/load";
+import { configProblems, rawConfig, type Values } from "./fixtures/config/stackConfig";
 
-const ROOT = path.resolve(__dirname, "..");
 
 /** The committed stack file's raw values, with every required secret set, then `edit` applied. */
-function raw(stack: "staging" | "production", edit: (values: Record<string, any>) => void = () => {}, secrets?: string[]): RawConfig {
-  const file = readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
-  const values = structuredClone(file.raw.values) as Record<string, any>;
-  const secretKeys = new Set(secrets ?? ["anthropicApiKey", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "deadMansSwitchUrl", "ingestionOpenaiApiKey", "ingestionLlmApiKey"]);
-  for (const key of secretKeys) values[key] = `[secret:${key}]`;
-  edit(values);
-  return { values, secretKeys };
-}
-
-function problemsOf(config: RawConfig, stack = "test"): string[] {
-  try {
-    parseStackConfig(stack, config, (key) => pulumi.secret(`value-of-${key}`));
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected the configuration to be rejected");
-}
+const raw = (stack: "staging" | "production", edit: (values: Values) => void = () => {}, secrets?: string[]) => rawConfig(stack, edit, secrets);
+const problemsOf = (config: RawConfig, stack = "test") => configProblems(config, stack);
 
 describe("committed stack files", () => {
   it.each(["staging", "production"] as const)("%s is valid", (stack) => {
