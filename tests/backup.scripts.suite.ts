@@ -261,7 +261,7 @@ function suite(entry: (typeof SHELLS)[number]): void {
       expect(run("dump.sh", ["daily"]).status).toBe(0);
       const script = `
         . "${SCRIPTS}/lib.sh"
-        ( i=0; while [ $i -lt 150 ]; do publish_metrics; i=$((i + 1)); done ) &
+        ( i=0; while [ $i -lt 20 ]; do publish_metrics; i=$((i + 1)); done ) &
         writer=$!
         torn=0 reads=0
         while kill -0 $writer 2>/dev/null; do
@@ -271,8 +271,11 @@ function suite(entry: (typeof SHELLS)[number]): void {
         echo "$reads $torn"`;
       const result = spawnSync(shell[0]!, [...shell.slice(1), "-c", script], { env, encoding: "utf8", timeout: 120_000 });
       const [reads, torn] = result.stdout.trim().split(" ").map(Number);
-      expect(reads).toBeGreaterThan(10);
+      // A writer that is not atomic (publish_metrics writing with > instead of write_atomically) tore
+      // most reads when tried, 14 to 100 of them, so 20 writes suffice; a few reads show that the
+      // reader overlapped the writer.
       expect(torn).toBe(0);
+      expect(reads).toBeGreaterThan(3);
       // No temporary file is left, and none is named *.prom (the textfile collector reads those).
       expect(fs.readdirSync(path.join(dir, "metrics"))).toEqual(["mongodb-backup.prom"]);
     });

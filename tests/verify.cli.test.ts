@@ -7,25 +7,32 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CHECK_NAMES, runbookOf, VERIFY_CATALOG, type VerifyCheck } from "../verify/catalog";
 import { exitCodeOf, renderTable, summarize, summaryLine, type VerifyReport } from "../verify/render";
-import { selectChecks, VERIFY_USAGE, verifyStack } from "../verify/run";
+import { runVerify, selectChecks, VERIFY_USAGE, verifyStack } from "../verify/run";
+import type { Io } from "../release/cli";
 import { outputsCommand, parseOutputs } from "../verify/outputs";
 import { freePort } from "./fixtures/net";
 
 const ROOT = path.resolve(__dirname, "..");
-const run = promisify(execFile);
 
+/** The command in this process (runVerify with captured output): what scripts/verify.ts runs, minus the process start. */
 async function verify(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "scripts/verify.ts"), ...args], { cwd: ROOT, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  let stdout = "";
+  let stderr = "";
+  const io: Io = { out: (text) => void (stdout += text.endsWith("\n") ? text : `${text}\n`), err: (text) => void (stderr += text.endsWith("\n") ? text : `${text}\n`) };
+  const code = await runVerify(args, io);
+  return { code, stdout, stderr };
+}
+
+/** The real command, as `npm run verify` starts it: one test proves the entry point, its exit code and its streams. */
+function verifyProcess(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "scripts/verify.ts"), ...args], { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr }),
+    );
+  });
 }
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -62,12 +69,8 @@ describe("refusals: exit 3, one line, nothing reached", () => {
 });
 
 describe("unreachable: exit 4, a report that says why", () => {
-  it("the Pulumi CLI is not there", async () => {
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "scripts/verify.ts"), "--stack", "staging", "--json"], { cwd: ROOT, env: { ...process.env, PULUMI_CLI: "/nonexistent/pulumi" } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr }),
-      );
-    });
+  it("the Pulumi CLI is not there (the real process: entry point, exit code, JSON on stdout)", async () => {
+    const result = await verifyProcess(["--stack", "staging", "--json"], { ...process.env, PULUMI_CLI: "/nonexistent/pulumi" });
     expect(result.code).toBe(4);
     const report = JSON.parse(result.stdout) as VerifyReport;
     expect(report).toMatchObject({ stack: "staging", exitCode: 4, checks: [] });
