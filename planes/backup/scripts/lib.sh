@@ -1,9 +1,10 @@
 # Shared functions of the backup scripts. POSIX sh: dash in the mongo and postgres images, busybox
 # ash in the rclone image and in the tests. Sourced, never run. Every path and setting comes from
-# the environment the backup components set (planes/backup/index.ts for MongoDB,
-# planes/ingestion/postgresBackup.ts for PostgreSQL); the defaults below are MongoDB's paths
-# inside the containers. Each engine's dump.sh and restore.sh hold only what is the engine's:
-# they define the engine_* hooks and call dump_main and restore_main (the end of this file).
+# the environment the backup component sets (planes/backup/databaseBackup.ts, with MongoDB's and
+# PostgreSQL's engines in planes/backup/index.ts and planes/ingestion/postgresBackup.ts); the
+# defaults below are MongoDB's paths inside the containers. Each engine's dump.sh and restore.sh
+# hold only what is the engine's: they define the engine_* hooks and call dump_main and
+# restore_main (the end of this file).
 : "${BACKUP_SERVICE:=mongodb-backup}"
 : "${BACKUP_DIR:=/backup/archives}"
 : "${BACKUP_METRICS_DIR:=/backup/metrics}"
