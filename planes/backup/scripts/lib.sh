@@ -1,8 +1,10 @@
 # Shared functions of the backup scripts. POSIX sh: dash in the mongo and postgres images, busybox
 # ash in the rclone image and in the tests. Sourced, never run. Every path and setting comes from
-# the environment the backup components set (planes/backup/index.ts for MongoDB,
-# planes/ingestion/postgresBackup.ts for PostgreSQL); the defaults below are MongoDB's paths
-# inside the containers. What is engine-specific is dump.sh and restore.sh.
+# the environment the backup component sets (planes/backup/databaseBackup.ts, with MongoDB's and
+# PostgreSQL's engines in planes/backup/index.ts and planes/ingestion/postgresBackup.ts); the
+# defaults below are MongoDB's paths inside the containers. Each engine's dump.sh and restore.sh
+# hold only what is the engine's: they define the engine_* hooks and call dump_main and
+# restore_main (the end of this file).
 : "${BACKUP_SERVICE:=mongodb-backup}"
 : "${BACKUP_DIR:=/backup/archives}"
 : "${BACKUP_METRICS_DIR:=/backup/metrics}"
@@ -222,4 +224,117 @@ publish_metrics() {
       metric enrichment_backup_restore_test_runs_total counter "Restore tests into the scratch database, by outcome."
     echo "$_s $(state_get "$_r" last_success 0)" | metric enrichment_backup_last_restore_test_timestamp_seconds gauge "Unix time a backup was last restored successfully into a scratch database (the restore test)."
   } | write_atomically "$BACKUP_METRICS_DIR/$BACKUP_SERVICE.prom"
+}
+
+# --- dump.sh and restore.sh: the part every engine shares. An engine's dump.sh sets
+#   engine_items                  what its counts count, for the log ("collections", "tables")
+#   engine_dump PARTIAL LOG       dumps the database to PARTIAL (never under the final name: a
+#                                 failure must not leave a truncated archive there), its tool's
+#                                 output to LOG, verifies the archive and writes its counts,
+#                                 "<name> <count>" sorted, to PARTIAL.counts; on any problem it
+#                                 calls dump_fail MESSAGE (temporary files PARTIAL.* go with it)
+# then runs `dump_main "$@"`. Its restore.sh defines
+#   engine_restore_scratch ARCHIVE LOG   restores ARCHIVE into $BACKUP_SCRATCH_DATABASE (what was
+#                                        there goes first) and prints "<name> <restored> <failures>"
+#   engine_apply_ready                   dies unless this stack has the identity that may write the
+#                                        live database (before anything is dumped or locked)
+#   engine_restore_apply ARCHIVE SAFETY  replaces the live database's data from ARCHIVE; SAFETY is
+#                                        the pre-restore dump, for its messages
+# then runs `restore_main "$@"` (after any command of its own).
+
+# dump_main KIND [RELEASE] (dump.sh): dump to a temporary name, verify, rename into place, record
+# the counts, apply retention, publish the outcome. A failed run leaves every existing archive as it
+# was and says "failed" in the metrics. Prints the archive's name.
+dump_main() {
+  : "${BACKUP_DATABASE:?BACKUP_DATABASE is not set}"
+  : "${BACKUP_LOCK_WAIT_SECONDS:=3600}"
+  : "${BACKUP_TOOL_TIMEOUT_SECONDS:=7200}"
+  dump_started=$(now)
+  dump_name=$(archive_name "${1:-daily}" "$dump_started" "${2:-}") || die "usage: dump.sh daily | pre-release <release> | pre-restore"
+  mkdir -p "$BACKUP_DIR" "$BACKUP_STATE_DIR" || die "cannot create $BACKUP_DIR"
+  acquire_lock "$BACKUP_LOCK_WAIT_SECONDS" || die "another backup run holds the lock for more than ${BACKUP_LOCK_WAIT_SECONDS}s"
+  trap 'release_lock' EXIT
+  dump_partial="$BACKUP_DIR/.$dump_name.partial"
+  dump_log="$BACKUP_STATE_DIR/last-dump.log"
+  dump_state=$(state_file dump)
+
+  log "dumping database $BACKUP_DATABASE to $dump_name"
+  engine_dump "$dump_partial" "$dump_log"
+  _size=$(wc -c <"$dump_partial" | tr -d ' ')
+  mv -f "$dump_partial.counts" "$BACKUP_DIR/$dump_name.counts" && mv -f "$dump_partial" "$BACKUP_DIR/$dump_name" || dump_fail "cannot rename the archive into place"
+  log "verified $dump_name ($_size bytes, $(wc -l <"$BACKUP_DIR/$dump_name.counts" | tr -d ' ') $engine_items)"
+
+  # Retention runs only after a success, so failures never delete anything.
+  list_archives | retention_select "$BACKUP_KEEP_LATEST" "$BACKUP_RETENTION_DAYS" "$(now)" | while IFS= read -r _old; do
+    [ "$_old" = "$dump_name" ] && continue
+    log "retention: deleting $_old (older than $BACKUP_RETENTION_DAYS days, not among the newest $BACKUP_KEEP_LATEST)"
+    rm -f "$BACKUP_DIR/$_old" "$BACKUP_DIR/$_old.counts"
+  done
+
+  dump_finish success "$_size"
+  echo "$dump_name"
+}
+
+dump_finish() { # OUTCOME SIZE
+  _ended=$(now)
+  if [ "$1" = success ]; then
+    state_set "$dump_state" "success=$(( $(state_get "$dump_state" success 0) + 1 ))" "last_success=$_ended" "last_ok=1" \
+      "last_end=$_ended" "last_duration=$(( _ended - dump_started ))" "last_size=$2" "last_archive=$dump_name"
+  else
+    state_set "$dump_state" "failed=$(( $(state_get "$dump_state" failed 0) + 1 ))" "last_ok=0" "last_end=$_ended" "last_duration=$(( _ended - dump_started ))"
+  fi
+  publish_metrics
+}
+
+# dump_fail MESSAGE: the run failed; its temporary files go, the previous archives stay.
+dump_fail() {
+  log "FAILED: $*; the previous archives are untouched (log: $dump_log)"
+  rm -f "$dump_partial" "$dump_partial".*
+  dump_finish failed 0
+  exit 1
+}
+
+# archive_path NAME: the path of an archive named as `restore.sh list` prints it; dies otherwise.
+archive_path() {
+  case "$1" in */* | .* | "") die "expected an archive name as 'restore.sh list' prints it, got '$1'" ;; esac
+  [ -f "$BACKUP_DIR/$1" ] || die "no archive $1 in $BACKUP_DIR (restore.sh list shows what there is)"
+  echo "$BACKUP_DIR/$1"
+}
+
+# restore_main COMMAND [ARCHIVE] (restore.sh): list, cat, scratch, apply; anything else prints the
+# calling script's header comment (its usage) and exits 2.
+restore_main() {
+  : "${BACKUP_DATABASE:?BACKUP_DATABASE is not set}"
+  : "${BACKUP_SCRATCH_DATABASE:?BACKUP_SCRATCH_DATABASE is not set}"
+  case "${1:-}" in
+    list)
+      # Newest first by the time in the name, whatever the kind (a name sort put every pre-release
+      # snapshot before a newer daily dump, and `npm run restore` takes the first line).
+      list_archives | sed -n '1!G;h;$p' ;;
+    cat)
+      _archive=$(archive_path "${2:-}") || exit 1
+      exec cat "$_archive" ;;
+    scratch)
+      _archive=$(archive_path "${2:-}") || exit 1
+      mkdir -p "$BACKUP_STATE_DIR"
+      # The restore test already holds the lock; a restore from the CLI waits for a running dump or test.
+      if [ "${BACKUP_LOCK_HELD:-}" != 1 ]; then
+        acquire_lock "${BACKUP_LOCK_WAIT_SECONDS:-3600}" || die "another backup run holds the lock"
+        trap 'release_lock' EXIT
+      fi
+      log "restoring ${_archive##*/} into $BACKUP_SCRATCH_DATABASE"
+      engine_restore_scratch "$_archive" "$BACKUP_STATE_DIR/last-restore.log" ;;
+    apply)
+      engine_apply_ready
+      _archive=$(archive_path "${2:-}") || exit 1
+      _safety=$("${0%/*}/dump.sh" pre-restore) || die "the pre-restore dump failed; nothing was restored"
+      log "pre-restore dump: $_safety (restore it to undo this)"
+      acquire_lock "${BACKUP_LOCK_WAIT_SECONDS:-3600}" || die "another backup run holds the lock; nothing was restored"
+      trap 'release_lock' EXIT
+      engine_restore_apply "$_archive" "$_safety"
+      echo "$_safety" ;;
+    *)
+      awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0" >&2
+      exit 2 ;;
+  esac
 }

@@ -13,15 +13,7 @@
 #                                   from the archive in one transaction (the seed's `pg_restore -d`)
 set -u
 . "${0%/*}/lib.sh"
-: "${BACKUP_DATABASE:?BACKUP_DATABASE is not set}"
-: "${BACKUP_SCRATCH_DATABASE:?BACKUP_SCRATCH_DATABASE is not set}"
 : "${PGPASSFILE:?PGPASSFILE is not set (the backup role's password file)}"
-
-archive_path() {
-  case "$1" in */* | .* | "") die "expected an archive name as 'restore.sh list' prints it, got '$1'" ;; esac
-  [ -f "$BACKUP_DIR/$1" ] || die "no archive $1 in $BACKUP_DIR (restore.sh list shows what there is)"
-  echo "$BACKUP_DIR/$1"
-}
 
 # restore_list ARCHIVE_PATH OUT: the archive's table of contents without the extension entries.
 restore_list() {
@@ -37,49 +29,31 @@ counts_in() {
   psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 --no-password --dbname="$1" -c "$_sql" | awk 'NF == 2 { print $1, $2, 0 }' | sort
 }
 
-case "${1:-}" in
-  list)
-    # Newest first by the time in the name, whatever the kind.
-    list_archives | sed -n '1!G;h;$p' ;;
-  cat)
-    f=$(archive_path "${2:-}") || exit 1
-    exec cat "$f" ;;
-  scratch)
-    f=$(archive_path "${2:-}") || exit 1
-    mkdir -p "$BACKUP_STATE_DIR"
-    # The restore test already holds the lock; a restore from the command line waits for a running dump or test.
-    if [ "${BACKUP_LOCK_HELD:-}" != 1 ]; then
-      acquire_lock "${BACKUP_LOCK_WAIT_SECONDS:-3600}" || die "another backup run holds the lock"
-      trap 'release_lock' EXIT
-    fi
-    restorelog="$BACKUP_STATE_DIR/last-restore.log"
-    toc="$BACKUP_STATE_DIR/restore.toc"
-    log "restoring ${f##*/} into $BACKUP_SCRATCH_DATABASE"
-    restore_list "$f" "$toc" 2>"$restorelog" || { cat "$restorelog" >&2; die "pg_restore cannot read ${f##*/}"; }
-    # Everything the backup role owns in the scratch database goes first (not the extension: the
-    # superuser owns it), then the archive is restored in one transaction.
-    { psql -X -q -v ON_ERROR_STOP=1 --no-password --dbname="$BACKUP_SCRATCH_DATABASE" -c 'DROP OWNED BY CURRENT_USER' &&
-      timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "${BACKUP_TOOL_TIMEOUT_SECONDS:-7200}" pg_restore --no-password --no-owner --no-privileges \
-        --single-transaction --exit-on-error --use-list="$toc" --dbname="$BACKUP_SCRATCH_DATABASE" "$f"; } >>"$restorelog" 2>&1 ||
-      { cat "$restorelog" >&2; die "pg_restore into $BACKUP_SCRATCH_DATABASE failed"; }
-    counts="$BACKUP_DIR/${f##*/}.counts"
-    [ -f "$counts" ] || die "${f##*/} has no .counts file: nothing to count the restore against"
-    counts_in "$BACKUP_SCRATCH_DATABASE" "$counts" || die "cannot count the rows restored into $BACKUP_SCRATCH_DATABASE" ;;
-  apply)
-    : "${BACKUP_RESTORE_USER:?BACKUP_RESTORE_USER is not set: this stack has no role that may replace the live database}"
-    f=$(archive_path "${2:-}") || exit 1
-    safety=$("${0%/*}/dump.sh" pre-restore) || die "the pre-restore dump failed; nothing was restored"
-    log "pre-restore dump: $safety (restore it to undo this)"
-    acquire_lock "${BACKUP_LOCK_WAIT_SECONDS:-3600}" || die "another backup run holds the lock; nothing was restored"
-    trap 'release_lock' EXIT
-    toc="$BACKUP_STATE_DIR/apply.toc"
-    restore_list "$f" "$toc" || die "pg_restore cannot read ${f##*/}; nothing was restored"
-    log "replacing the objects of $BACKUP_DATABASE from ${f##*/} as $BACKUP_RESTORE_USER (one transaction)"
-    pg_restore --no-password --username="$BACKUP_RESTORE_USER" --no-owner --no-privileges --clean --if-exists \
-      --single-transaction --exit-on-error --use-list="$toc" --dbname="$BACKUP_DATABASE" "$f" >&2 ||
-      die "pg_restore into $BACKUP_DATABASE failed and changed nothing (one transaction): $safety holds the state before"
-    echo "$safety" ;;
-  *)
-    sed -n '2,14s/^# \{0,1\}//p' "$0" >&2
-    exit 2 ;;
-esac
+engine_restore_scratch() { # ARCHIVE LOG
+  toc="$BACKUP_STATE_DIR/restore.toc"
+  restore_list "$1" "$toc" 2>"$2" || { cat "$2" >&2; die "pg_restore cannot read ${1##*/}"; }
+  # Everything the backup role owns in the scratch database goes first (not the extension: the
+  # superuser owns it), then the archive is restored in one transaction.
+  { psql -X -q -v ON_ERROR_STOP=1 --no-password --dbname="$BACKUP_SCRATCH_DATABASE" -c 'DROP OWNED BY CURRENT_USER' &&
+    timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "${BACKUP_TOOL_TIMEOUT_SECONDS:-7200}" pg_restore --no-password --no-owner --no-privileges \
+      --single-transaction --exit-on-error --use-list="$toc" --dbname="$BACKUP_SCRATCH_DATABASE" "$1"; } >>"$2" 2>&1 ||
+    { cat "$2" >&2; die "pg_restore into $BACKUP_SCRATCH_DATABASE failed"; }
+  counts="$BACKUP_DIR/${1##*/}.counts"
+  [ -f "$counts" ] || die "${1##*/} has no .counts file: nothing to count the restore against"
+  counts_in "$BACKUP_SCRATCH_DATABASE" "$counts" || die "cannot count the rows restored into $BACKUP_SCRATCH_DATABASE"
+}
+
+engine_apply_ready() {
+  : "${BACKUP_RESTORE_USER:?BACKUP_RESTORE_USER is not set: this stack has no role that may replace the live database}"
+}
+
+engine_restore_apply() { # ARCHIVE SAFETY
+  toc="$BACKUP_STATE_DIR/apply.toc"
+  restore_list "$1" "$toc" || die "pg_restore cannot read ${1##*/}; nothing was restored"
+  log "replacing the objects of $BACKUP_DATABASE from ${1##*/} as $BACKUP_RESTORE_USER (one transaction)"
+  pg_restore --no-password --username="$BACKUP_RESTORE_USER" --no-owner --no-privileges --clean --if-exists \
+    --single-transaction --exit-on-error --use-list="$toc" --dbname="$BACKUP_DATABASE" "$1" >&2 ||
+    die "pg_restore into $BACKUP_DATABASE failed and changed nothing (one transaction): $2 holds the state before"
+}
+
+restore_main "$@"
