@@ -336,7 +336,12 @@ function suite(entry: (typeof SHELLS)[number]): void {
     });
 
     it("a successful dump deletes expired archives with their counts; a failed one deletes nothing", () => {
-      for (let day = 0; day < 8; day++) expect(run("dump.sh", ["daily"], { BACKUP_NOW: String(T0 + day * 86400) }).status).toBe(0);
+      // Eight daily archives with their counts: one real run, then its files under the next seven
+      // days' names (what seven more runs would leave; the dump itself is tested above).
+      expect(run("dump.sh", ["daily"]).status).toBe(0);
+      for (let day = 1; day < 8; day++) {
+        for (const suffix of ["", ".counts"]) fs.copyFileSync(path.join(archives(), dailyName(T0) + suffix), path.join(archives(), dailyName(T0 + day * 86400) + suffix));
+      }
       const later = T0 + 40 * 86400;
       expect(run("dump.sh", ["daily"], { BACKUP_NOW: String(later), FAKE_MONGODUMP_FAIL: "1" }).status).toBe(1);
       expect(fs.readdirSync(archives()).filter((f) => f.endsWith(".archive.gz"))).toHaveLength(8);
