@@ -1,6 +1,7 @@
 // Evaluates the Pulumi program for one stack under Pulumi's mock runtime and records every
-// resource registration as the engine would receive it. One evaluation per process: the Pulumi
-// runtime is process-global (use synthesize() from ./index to evaluate from a test).
+// resource registration as the engine would receive it. The Pulumi runtime is process-global:
+// evaluate once per process, or as synth/server.ts does (fresh program modules each time); tests
+// use synthesize() from ./index.
 import * as path from "node:path";
 import { PROJECT, SECRET_KEYS, SettingsSchema } from "../config/schema";
 import { readStackFile, SECRET_PLACEHOLDER } from "../config/stackFile";
@@ -169,7 +170,12 @@ interface RawRequest {
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
-export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
+/** How the program's entry module is loaded: a fresh process imports it; synth/server.ts requires it afresh. */
+export type ProgramLoader = (entry: string) => Promise<Record<string, unknown>>;
+
+const importProgram: ProgramLoader = (entry) => import(entry) as Promise<Record<string, unknown>>;
+
+export async function evaluate(options: EvaluateOptions, loadProgram: ProgramLoader = importProgram): Promise<Evaluation> {
   const notices = installConfig(options);
   // Imported only now: the SDK reads its config from the environment set above.
   const pulumi = await import("@pulumi/pulumi");
@@ -225,7 +231,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     original(req, callback);
   };
 
-  const program = (await import(path.join(REPO_ROOT, "index.ts"))) as Record<string, unknown>;
+  const program = await loadProgram(path.join(REPO_ROOT, "index.ts"));
   await settings.waitForRPCs();
 
   const outputs: Record<string, unknown> = {};

@@ -1,10 +1,12 @@
 // Evaluates a stack in a child process (the Pulumi runtime is process-global) and returns the
 // records, so tests can evaluate several stacks and configs from one file.
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
+import type { SynthReply, SynthRequest } from "./server";
 
 import { LABEL_PREFIX } from "../facts/services";
 
@@ -36,9 +38,15 @@ export const SYNTH_CACHE_ENV = "ENRICHMENT_SYNTH_CACHE";
 /** Set when the program records the settings it reads (config/reads.ts): such a run is never shared. */
 const READS_ENV = "ENRICHMENT_SETTINGS_READS";
 
+/**
+ * Evaluates in this process's long-lived synth server (synth/server.ts), sharing identical
+ * evaluations within a test run. A run that records its settings reads (config/reads.ts writes
+ * them when its process exits) gets a process of its own.
+ */
 export async function synthesize(options: EvaluateOptions): Promise<Evaluation> {
+  if (process.env[READS_ENV]) return (await synthesizeWithStats(options)).evaluation;
   const dir = process.env[SYNTH_CACHE_ENV];
-  if (!dir || process.env[READS_ENV] || !fs.existsSync(dir)) return (await synthesizeWithStats(options)).evaluation;
+  if (!dir || !fs.existsSync(dir)) return server.evaluate(options);
   const configText = options.configFile && fs.existsSync(options.configFile) ? fs.readFileSync(options.configFile, "utf8") : "";
   const key = createHash("sha256").update(JSON.stringify(options)).update("\0").update(configText).digest("hex");
   const file = path.join(dir, `${key}.json`);
@@ -53,7 +61,7 @@ export async function synthesize(options: EvaluateOptions): Promise<Evaluation> 
       continue;
     }
     try {
-      const evaluation = (await synthesizeWithStats(options)).evaluation;
+      const evaluation = await server.evaluate(options);
       fs.writeFileSync(`${file}.${process.pid}`, JSON.stringify(evaluation));
       fs.renameSync(`${file}.${process.pid}`, file);
       return evaluation;
@@ -61,9 +69,110 @@ export async function synthesize(options: EvaluateOptions): Promise<Evaluation> 
       fs.rmSync(lock, { force: true });
     }
   }
-  return (await synthesizeWithStats(options)).evaluation;
+  return server.evaluate(options);
 }
 
+/**
+ * Evaluations one server process serves before it is replaced. Its memory grows by about 45 MB per
+ * evaluation (measured: 270 MB after one, 1.3 GB after 30; something in the SDK keeps each
+ * evaluation's objects), so a server stays under about 700 MB; starting one costs about 2.5 CPU-s.
+ */
+const EVALUATIONS_PER_SERVER = 12;
+const EVALUATION_TIMEOUT_MS = 120_000;
+
+/** This process's synth server: one request at a time, started on first use, replaced after a failure. */
+class SynthServer {
+  private child: ChildProcess | undefined;
+  private served = 0;
+  private nextId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  evaluate(options: EvaluateOptions): Promise<Evaluation> {
+    const result = this.queue.then(() => this.request(options));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private start(): ChildProcess {
+    const child = fork(path.join(__dirname, "server.ts"), [], {
+      cwd: REPO_ROOT,
+      execPath: process.execPath,
+      execArgv: ["--import", pathToFileURL(require.resolve("tsx", { paths: [REPO_ROOT] })).href],
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      serialization: "advanced",
+    });
+    child.stderr?.setEncoding("utf8");
+    // Idle, the server must not keep this process alive; exit() takes it down with this one.
+    child.unref();
+    child.channel?.unref();
+    (child.stderr as unknown as { unref?(): void } | null)?.unref?.();
+    const stop = () => child.kill();
+    process.once("exit", stop);
+    child.once("exit", () => process.removeListener("exit", stop));
+    this.served = 0;
+    return child;
+  }
+
+  private retire(): void {
+    this.child?.disconnect?.();
+    this.child?.kill();
+    this.child = undefined;
+  }
+
+  private request(options: EvaluateOptions): Promise<Evaluation> {
+    if (!this.child || this.child.exitCode !== null || !this.child.connected || this.served >= EVALUATIONS_PER_SERVER) {
+      this.retire();
+      this.child = this.start();
+    }
+    const child = this.child;
+    this.served += 1;
+    const id = this.nextId++;
+    let stderr = "";
+    const onStderr = (chunk: string) => (stderr = (stderr + chunk).slice(-20_000));
+    child.stderr?.on("data", onStderr);
+    child.channel?.ref();
+    return new Promise<Evaluation>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        child.stderr?.removeListener("data", onStderr);
+        child.removeListener("message", onMessage);
+        child.removeListener("exit", onExit);
+        child.channel?.unref();
+      };
+      const onMessage = (reply: SynthReply) => {
+        if (reply.id !== id) return;
+        done();
+        if (reply.ok) return resolve(reply.evaluation);
+        // The server exits after a failure; the next request starts another.
+        this.child = undefined;
+        reject(new SynthError(reply.message));
+      };
+      const onExit = (code: number | null, signal: string | null) => {
+        done();
+        this.child = undefined;
+        reject(new SynthError(`synth server exited (${signal ?? `code ${code}`}) during an evaluation\n${stderr}`));
+      };
+      const timer = setTimeout(() => {
+        done();
+        this.retire();
+        reject(new SynthError(`synth evaluation took more than ${EVALUATION_TIMEOUT_MS / 1000} s`));
+      }, EVALUATION_TIMEOUT_MS);
+      child.on("message", onMessage);
+      child.once("exit", onExit);
+      const request: SynthRequest = { id, options, env: { ...process.env } as Record<string, string> };
+      child.send(request);
+    });
+  }
+}
+
+const server = new SynthServer();
+
+/** Evaluates in this process's synth server without the run's shared results (tests/synth.server.test.ts). */
+export function evaluateInServer(options: EvaluateOptions): Promise<Evaluation> {
+  return server.evaluate(options);
+}
+
+/** Evaluates in a fresh process of its own (synth/child.ts) and measures it: `npm run bench`. */
 export function synthesizeWithStats(options: EvaluateOptions): Promise<{ evaluation: Evaluation; stats: SynthStats }> {
   return new Promise((resolve, reject) => {
     execFile(

@@ -1,0 +1,41 @@
+// The long-lived synth server (synth/server.ts) must evaluate as a fresh process does: the suites
+// read its evaluations as what the program registers. Its evaluations are compared with fresh
+// children's (synth/child.ts), each after an evaluation that differs, so that state one left
+// behind would show in the next.
+import { beforeAll, describe, expect, it } from "vitest";
+import { evaluateInServer, type EvaluateOptions, type Evaluation, SynthError, synthesizeWithStats } from "../synth/index";
+
+const WORKERS_4 = { stack: "production", overrides: { workers: { replicas: 4 } } } satisfies EvaluateOptions;
+const PRODUCTION = { stack: "production" } satisfies EvaluateOptions;
+const REFUSED = { stack: "production", overrides: { workers: { replicas: -1 } } } satisfies EvaluateOptions;
+
+const refusalOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "accepted",
+    (error: Error) => (error instanceof SynthError ? error.message : `not a SynthError: ${error.message}`),
+  );
+
+let fresh: { workers4: Evaluation; production: Evaluation; refusal: string };
+
+beforeAll(async () => {
+  const evaluation = async (options: EvaluateOptions) => (await synthesizeWithStats(options)).evaluation;
+  const [workers4, production, refusal] = await Promise.all([evaluation(WORKERS_4), evaluation(PRODUCTION), refusalOf(evaluation(REFUSED))]);
+  fresh = { workers4, production, refusal };
+});
+
+describe("the synth server", () => {
+  it("evaluates like a fresh process, whatever it evaluated before", async () => {
+    // More workers first: a module-level cache of the program's would carry them into the next one.
+    expect(await evaluateInServer(WORKERS_4)).toEqual(fresh.workers4);
+    const production = await evaluateInServer(PRODUCTION);
+    expect(production).toEqual(fresh.production);
+    expect(production.records.length).toBeLessThan(fresh.workers4.records.length);
+  });
+
+  it("refuses a config as a fresh process does, then evaluates the next like a fresh process", async () => {
+    const refusal = await refusalOf(evaluateInServer(REFUSED));
+    expect(refusal).toContain("workers.replicas");
+    expect(refusal).toBe(fresh.refusal);
+    expect(await evaluateInServer(WORKERS_4)).toEqual(fresh.workers4);
+  });
+});
