@@ -1,5 +1,8 @@
 // Shared plumbing of the release CLIs (promote, rollback, drift-report): exit codes, output
 // sinks that tests can capture, and the option parsing conventions.
+//
+// Light on purpose: scripts/*.ts load it (and each command's `*.usage.ts`) to answer --help and
+// usage errors before they import the command's implementation. It imports node built-ins only.
 import { parseArgs, ParseArgsConfig } from "node:util";
 
 /**
@@ -58,8 +61,10 @@ export function badUsage(message: string): UsageError {
   return error;
 }
 
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
 /** parseArgs in strict mode, its errors turned into one-line UsageErrors (exit 3, never a stack trace). */
-export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, allowPositionals = false) {
+export function parseOptions<T extends Options>(argv: string[], options: T, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (error) {
@@ -73,9 +78,43 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
+/**
+ * A command's flags, apart from what the command does: its --help text and its parseArgs options.
+ * Each command has one, in a light `*.usage.ts` module beside its implementation (node built-ins
+ * and release/cli.ts only), so that scripts/<command>.ts can answer --help and usage errors before
+ * it loads the implementation; the implementation's run function parses with the same entry.
+ */
+export interface CommandSpec<T extends Options = Options> {
+  /** The --help text (names `npm run <command>`, which the usage errors point at). */
+  usage: string;
+  options: T;
+  /** Whether it takes positional arguments. */
+  allowPositionals?: boolean;
+  /** Checks of the parsed arguments alone that come before --help (throw badUsage). */
+  check?(parsed: { positionals: string[] }): void;
+}
+
+/** A catalog entry, typed by its options (so that the parsed values keep their types). */
+export function defineCommand<T extends Options>(spec: CommandSpec<T>): CommandSpec<T> {
+  return spec;
+}
+
+/** parseOptions with a command's spec, then the spec's own checks. */
+export function parseCommand<T extends Options>(spec: CommandSpec<T>, argv: string[]) {
+  const parsed = parseOptions(argv, spec.options, spec.allowPositionals ?? false);
+  spec.check?.(parsed);
+  return parsed;
+}
+
 /** The `npm run <command>` a usage text is for, to point at its --help. */
 function commandOf(usage: string): string {
   return /npm run (\S+)/.exec(usage)?.[1] ?? "<command>";
+}
+
+/** Prints a UsageError: one line for a bad option (and where the options are listed); the details, when a file did not validate. */
+export function printUsageError(io: Io, usage: string, error: UsageError): void {
+  io.err(`error: ${error.message}${error.showUsage ? ` (npm run ${commandOf(usage)} -- --help lists the options)` : ""}`);
+  for (const line of error.details) io.err(`  ${line}`);
 }
 
 /** Runs a CLI body and maps thrown UsageErrors to exit 3; anything else is a bug and rethrown. */
@@ -84,12 +123,28 @@ export async function runCli(io: Io, usage: string, body: () => Promise<number>)
     return await body();
   } catch (error) {
     if (error instanceof UsageError) {
-      // One line for a bad option (and where the options are listed); the details, when a file did not validate.
-      io.err(`error: ${error.message}${error.showUsage ? ` (npm run ${commandOf(usage)} -- --help lists the options)` : ""}`);
-      for (const line of error.details) io.err(`  ${line}`);
+      printUsageError(io, usage, error);
       return EXIT.usage;
     }
     throw error;
+  }
+}
+
+/**
+ * What a command answers from its spec alone: --help prints the usage (exit 0), a usage error its
+ * line (exit 3), as the implementation would. Undefined when the implementation has to run (it
+ * parses the same arguments with the same spec again).
+ */
+export function answerFromSpec(spec: CommandSpec, argv: string[], io: Io): number | undefined {
+  try {
+    const { values } = parseCommand(spec, argv);
+    if (values.help !== true) return undefined;
+    io.out(spec.usage);
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    printUsageError(io, spec.usage, error);
+    return EXIT.usage;
   }
 }
 
@@ -108,4 +163,13 @@ export function main(run: (argv: string[], io: Io) => Promise<number>, crashCode
       process.exitCode = crashCode;
     },
   );
+}
+
+/**
+ * main() for scripts/<command>.ts: answers --help and usage errors from the command's spec, and
+ * only then loads the implementation (`load`, an `await import()`) and runs it with the same
+ * arguments. A --help costs node and the spec, not the Pulumi SDK, zod, dockerode or mongodb.
+ */
+export function mainLazily(spec: CommandSpec, load: () => Promise<(argv: string[], io: Io) => Promise<number>>, crashCode: number = EXIT.internal): void {
+  main(async (argv, io) => answerFromSpec(spec, argv, io) ?? (await load())(argv, io), crashCode);
 }

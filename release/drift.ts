@@ -4,10 +4,11 @@
 // and what to run. Diffs known to be spurious are ignored.
 import * as fs from "node:fs";
 import { z } from "zod";
-import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, UsageError } from "./cli";
+import { Io, parseCommand, printUsageError, UsageError } from "./cli";
+import { DRIFT_EXIT, DRIFT_REPORT } from "./drift.usage";
 
-/** drift-report's statuses in the shared table (release/cli.ts). */
-export const DRIFT_EXIT = { clean: EXIT.ok, drift: EXIT.failed, notAPreview: EXIT.inconclusive, usage: EXIT.usage } as const;
+// The flags and statuses live in drift.usage.ts (light: scripts/ parse with it before loading this module).
+export { DRIFT_EXIT, DRIFT_USAGE } from "./drift.usage";
 
 export interface SpuriousDiff {
   type: string;
@@ -266,21 +267,6 @@ export function formatDriftReport(analysis: DriftAnalysis, stackOverride?: strin
   return lines.join("\n");
 }
 
-export const DRIFT_USAGE = `Usage: npm run drift-report -- [preview.json | -] [options]
-
-Reads the JSON of \`pulumi preview --refresh --expect-no-changes --json\` (a file, or stdin when
-the file is omitted or "-") and reports which resources drifted, which properties, and what to run.
-Known-spurious diffs (the Docker provider's gpus read-back) are ignored.
-
-Options:
-  --stack <stack>      stack name for the report (default: taken from the resource URNs)
-  --summary <file>     also append the report as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)
-  -h, --help           show this help
-
-${EXIT_TABLE}
-  (drift-report: 0 no drift; 1 drift; 2 the input is not a preview, could not be read, or the
-  preview reported errors)`;
-
 async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<string> {
   if (file && file !== "-") return fs.readFileSync(file, "utf8");
   const chunks: Buffer[] = [];
@@ -292,19 +278,14 @@ export async function runDriftReport(argv: string[], io: Io, stdin: NodeJS.Reada
   let values: { stack?: string; summary?: string; help?: boolean };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseOptions(
-      argv,
-      { stack: { type: "string" }, summary: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
-      true,
-    ));
-    if (positionals.length > 1) throw badUsage(`expected at most one input file, got ${positionals.length}`);
+    ({ values, positionals } = parseCommand(DRIFT_REPORT, argv));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`error: ${error.message} (npm run drift-report -- --help lists the options)`);
+    printUsageError(io, DRIFT_REPORT.usage, error);
     return DRIFT_EXIT.usage;
   }
   if (values.help) {
-    io.out(DRIFT_USAGE);
+    io.out(DRIFT_REPORT.usage);
     return DRIFT_EXIT.clean;
   }
 

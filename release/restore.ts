@@ -7,32 +7,13 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { scratchDatabase } from "../config/backup";
 import { BACKUP_PATHS, BACKUP_SERVICE } from "../facts/backupPaths";
-import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, runCli, UsageError } from "./cli";
+import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "./cli";
+import { RESTORE } from "./restore.usage";
 import { ArchiveFormatError, compareSummaries, renderComparison, summarizeArchive } from "./restoreArchive";
 import { loadStack, stackFilePath } from "./stackEdit";
 
-export const RESTORE_USAGE = `Usage: npm run restore -- --stack <stack> [options]
-
-Restores a MongoDB backup archive into the stack's scratch database (<database>_restore_test by
-default), compares every collection's document count and index definitions with the archive's,
-and prints them as a table. Only with --apply, and only when everything matched, it then takes a
-pre-restore dump of the live database and replaces the live collections with the archive's.
-
-Options:
-  --stack <stack>             the stack (e.g. production)
-  --archive <name>            the archive to restore (default: the newest); see --list
-  --before-release <version>  the snapshot taken before that release was deployed (npm run rollback prints it)
-  --apply                     after a matching scratch restore, replace the live database
-  --list                      list the archives on the backup volume, newest first, and stop
-  --dir <directory>           where Pulumi.<stack>.yaml is (default: current directory)
-  --stack-file <file>         the stack file itself (instead of --dir)
-  -h, --help                  show this help
-
-The Docker host is the stack's enrichment:docker.host (DOCKER_HOST overrides it); the docker CLI
-must be on PATH.
-
-${EXIT_TABLE}
-Here: 1 means the scratch restore did not match the archive (nothing was applied).`;
+// The flags live in restore.usage.ts (light: scripts/ parse with it before loading this module).
+export { RESTORE_USAGE } from "./restore.usage";
 
 /** Runs the backup container's restore.sh; the seam tests replace. */
 export interface BackupExec {
@@ -94,19 +75,10 @@ export function rollbackSnapshotHint(stack: string, fromVersion: string): string
 }
 
 export async function runRestore(argv: string[], io: Io, execFor?: (container: string, dockerHost: string) => BackupExec): Promise<number> {
-  return runCli(io, RESTORE_USAGE, async () => {
-    const { values } = parseOptions(argv, {
-      stack: { type: "string" },
-      archive: { type: "string" },
-      "before-release": { type: "string" },
-      apply: { type: "boolean", default: false },
-      list: { type: "boolean", default: false },
-      dir: { type: "string" },
-      "stack-file": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    });
+  return runCli(io, RESTORE.usage, async () => {
+    const { values } = parseCommand(RESTORE, argv);
     if (values.help) {
-      io.out(RESTORE_USAGE);
+      io.out(RESTORE.usage);
       return EXIT.ok;
     }
     if (!values.stack) throw badUsage("--stack is required");

@@ -1,41 +1,20 @@
 // `npm run rollback -- --stack production`: restores the most recent release recorded in the
 // stack's releaseHistory (or the one named by --to) and prints the diff.
 import * as path from "node:path";
-import { badUsage, EXIT, EXIT_TABLE, Io, parseOptions, runCli, UsageError } from "./cli";
+import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "./cli";
+import { ROLLBACK } from "./rollback.usage";
 import { unifiedDiff } from "./diff";
 import { rollbackSnapshotHint } from "./restore";
 import { checkBeforeWrite, loadStack, stackFilePath, withRolledBackRelease, writeAtomically } from "./stackEdit";
 
-export const ROLLBACK_USAGE = `Usage: npm run rollback -- --stack <stack> [options]
-
-Restores the previous release recorded in the stack's enrichment:releaseHistory into
-Pulumi.<stack>.yaml and prints the diff. The restored entry (and any newer one) leaves the
-history. Run \`pulumi up --stack <stack>\` afterwards to deploy it.
-
-Options:
-  --stack <stack>        the stack to roll back (e.g. production)
-  --to <version>         roll back to this recorded release instead of the most recent one
-  --dry-run              print the diff, write nothing
-  --dir <directory>      where Pulumi.<stack>.yaml is (default: current directory)
-  --stack-file <file>    the stack file itself (instead of --dir)
-  -h, --help             show this help
-
-${EXIT_TABLE}
-  (rollback: 0 rolled back or dry run; 3 also when nothing is recorded to roll back to, or the
-  stack file does not validate before or after)`;
+// The flags live in rollback.usage.ts (light: scripts/ parse with it before loading this module).
+export { ROLLBACK_USAGE } from "./rollback.usage";
 
 export async function runRollback(argv: string[], io: Io): Promise<number> {
-  return runCli(io, ROLLBACK_USAGE, async () => {
-    const { values } = parseOptions(argv, {
-      stack: { type: "string" },
-      to: { type: "string" },
-      "dry-run": { type: "boolean", default: false },
-      dir: { type: "string" },
-      "stack-file": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    });
+  return runCli(io, ROLLBACK.usage, async () => {
+    const { values } = parseCommand(ROLLBACK, argv);
     if (values.help) {
-      io.out(ROLLBACK_USAGE);
+      io.out(ROLLBACK.usage);
       return EXIT.ok;
     }
     if (!values.stack) throw badUsage("--stack is required");

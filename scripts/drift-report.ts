@@ -1,5 +1,6 @@
-// CLI entry: see release/drift.ts (npm run drift-report -- --help).
-import { main } from "../release/cli";
-import { DRIFT_EXIT, runDriftReport } from "../release/drift";
+// CLI entry: see release/drift.ts (npm run drift-report -- --help). --help and usage errors are
+// answered from release/drift.usage.ts before the implementation (and zod) loads.
+import { mainLazily } from "../release/cli";
+import { DRIFT_EXIT, DRIFT_REPORT } from "../release/drift.usage";
 
-main((argv, io) => runDriftReport(argv, io), DRIFT_EXIT.notAPreview);
+mainLazily(DRIFT_REPORT, async () => (await import("../release/drift")).runDriftReport, DRIFT_EXIT.notAPreview);

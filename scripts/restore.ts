@@ -1,5 +1,6 @@
-// CLI entry: see release/restore.ts (npm run restore -- --help).
-import { EXIT, main } from "../release/cli";
-import { runRestore } from "../release/restore";
+// CLI entry: see release/restore.ts (npm run restore -- --help). --help and usage errors are
+// answered from release/restore.usage.ts before the implementation loads.
+import { EXIT, mainLazily } from "../release/cli";
+import { RESTORE } from "../release/restore.usage";
 
-main((argv, io) => runRestore(argv, io), EXIT.internal);
+mainLazily(RESTORE, async () => (await import("../release/restore")).runRestore, EXIT.internal);

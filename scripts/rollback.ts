@@ -1,5 +1,6 @@
-// CLI entry: see release/rollback.ts (npm run rollback -- --help).
-import { EXIT, main } from "../release/cli";
-import { runRollback } from "../release/rollback";
+// CLI entry: see release/rollback.ts (npm run rollback -- --help). --help and usage errors are
+// answered from release/rollback.usage.ts before the implementation loads.
+import { EXIT, mainLazily } from "../release/cli";
+import { ROLLBACK } from "../release/rollback.usage";
 
-main((argv, io) => runRollback(argv, io), EXIT.usage);
+mainLazily(ROLLBACK, async () => (await import("../release/rollback")).runRollback, EXIT.usage);

@@ -1,5 +1,6 @@
-// npm run rollout: see release/rollout.ts and docs/releases.md.
-import { main } from "../release/cli";
-import { runRollout } from "../release/rollout";
+// npm run rollout: see release/rollout.ts and docs/releases.md. --help and usage errors are
+// answered from release/rollout.usage.ts before the implementation loads.
+import { mainLazily } from "../release/cli";
+import { ROLLOUT } from "../release/rollout.usage";
 
-main((argv, io) => runRollout(argv, io));
+mainLazily(ROLLOUT, async () => (await import("../release/rollout")).runRollout);

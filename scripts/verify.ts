@@ -1,5 +1,6 @@
-// CLI entry: see verify/run.ts (npm run verify -- --help).
-import { main } from "../release/cli";
-import { runVerify } from "../verify/run";
+// CLI entry: see verify/run.ts (npm run verify -- --help). --help and usage errors are answered
+// from verify/run.usage.ts before the checks (dockerode, mongodb, ...) load.
+import { mainLazily } from "../release/cli";
+import { VERIFY } from "../verify/run.usage";
 
-main((argv, io) => runVerify(argv, io));
+mainLazily(VERIFY, async () => (await import("../verify/run")).runVerify);

@@ -1,5 +1,8 @@
 // Every command behaves like one tool (issue 11): --help exits 0 with the shared exit-code table,
-// an unknown flag is refused in one line on stderr with exit 3 and no stack trace.
+// an unknown flag is refused in one line on stderr with exit 3 and no stack trace. Both answer
+// before the command loads its implementation: the processes run with a hook that refuses the
+// heavy packages (tests/fixtures/cli/forbidHeavyModules.cjs), so a script that imports its
+// implementation eagerly again fails here, and a --help stays a fraction of a second.
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -10,10 +13,14 @@ const ROOT = path.resolve(__dirname, "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const run = promisify(execFile);
 
+/** Throws when "@pulumi/pulumi", "zod", "dockerode" or "mongodb" loads (NODE_OPTIONS reaches the node that tsx starts). */
+const FORBID_HEAVY = path.join(ROOT, "tests", "fixtures", "cli", "forbidHeavyModules.cjs");
+const LIGHT_ENV = { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require "${FORBID_HEAVY}"`].filter(Boolean).join(" ") };
+
 async function command(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const file = script === "e2e" ? path.join(ROOT, "tests", "e2e", "run.ts") : path.join(ROOT, "scripts", `${script}.ts`);
-    const { stdout, stderr } = await run(TSX, [file, ...args], { cwd: ROOT, timeout: 60_000 });
+    const { stdout, stderr } = await run(TSX, [file, ...args], { cwd: ROOT, env: LIGHT_ENV, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -26,7 +33,8 @@ const COMMANDS = ["synth", "promote", "rollback", "rollout", "drift-report", "be
 // Each case is its own process: they run side by side (wall time), each still a real command.
 describe.concurrent.each(COMMANDS)("npm run %s", (script) => {
   it("--help exits 0 and prints the shared exit codes", async () => {
-    const { code, stdout } = await command(script, ["--help"]);
+    const { code, stdout, stderr } = await command(script, ["--help"]);
+    expect(stderr, "--help loaded the implementation before it answered").not.toContain("forbidHeavyModules");
     expect(code).toBe(EXIT.ok);
     expect(stdout).toContain(`Usage: npm run ${script}`);
     expect(stdout).toContain(EXIT_TABLE);
@@ -34,9 +42,19 @@ describe.concurrent.each(COMMANDS)("npm run %s", (script) => {
 
   it("an unknown flag: exit 3, one line, no stack trace", async () => {
     const { code, stdout, stderr } = await command(script, ["--frobnicate"]);
+    expect(stderr, "the usage error loaded the implementation before it answered").not.toContain("forbidHeavyModules");
     expect(code).toBe(EXIT.usage);
     expect(stdout).toBe("");
     expect(stderr.trim().split("\n")).toEqual([`error: unknown option --frobnicate (npm run ${script} -- --help lists the options)`]);
+  });
+});
+
+describe("the guard against heavy modules", () => {
+  // Without it, the cases above would pass with an eager import as well.
+  it.concurrent.each(["@pulumi/pulumi", "zod", "dockerode", "mongodb"])("refuses %s, and lets node built-ins load", async (name) => {
+    const attempt = run(process.execPath, ["-e", `require("node:path"); require(${JSON.stringify(name)})`], { cwd: ROOT, env: LIGHT_ENV, timeout: 60_000 });
+    await expect(attempt).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`forbidHeavyModules: `) });
+    await expect(attempt).rejects.toMatchObject({ stderr: expect.stringContaining(`loads "${name}"`) });
   });
 });
 

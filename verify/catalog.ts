@@ -3,6 +3,7 @@
 // and promote run these same entries through the command; there is no second copy. The order is
 // the run order: the cheap state checks first, the ones that wait (first scrapes, alert delivery)
 // next, the edge last (its rate-limit burst leaves the client's bucket empty for a few seconds).
+import { CHECK_NAMES } from "./checkNames";
 import type { CheckOutcome, VerifyContext } from "./context";
 import { checkContainers, checkPorts } from "./checks/containers";
 import { checkSecretFiles } from "./checks/secretFiles";
@@ -169,4 +170,8 @@ export const VERIFY_CATALOG: readonly VerifyCheck[] = [
   },
 ];
 
-export const CHECK_NAMES: readonly string[] = VERIFY_CATALOG.map((check) => check.name);
+// The names, light, for --help (verify/checkNames.ts): the same list, in the same order, or verify does not start.
+export { CHECK_NAMES };
+if (VERIFY_CATALOG.map((check) => check.name).join() !== CHECK_NAMES.join()) {
+  throw new Error(`verify/checkNames.ts lists ${CHECK_NAMES.join(", ")}; verify/catalog.ts has ${VERIFY_CATALOG.map((check) => check.name).join(", ")}: make them the same`);
+}

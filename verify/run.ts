@@ -3,46 +3,18 @@
 // describe, on its Docker host, and prints a table (or --json). Read-only, except the opt-in test
 // alert and one probe document in a scratch collection that it removes.
 import * as path from "node:path";
-import { badUsage, EXIT, EXIT_TABLE, type Io, parseOptions, runCli, UsageError } from "../release/cli";
+import { badUsage, EXIT, type Io, parseCommand, runCli, UsageError } from "../release/cli";
+import { VERIFY } from "./run.usage";
 import { loadStack, stackFilePath } from "../release/stackEdit";
-import { CHECK_NAMES, runbookOf, VERIFY_CATALOG, type VerifyCheck } from "./catalog";
+import { runbookOf, VERIFY_CATALOG, type VerifyCheck } from "./catalog";
 import type { CheckOutcome, VerifyContext } from "./context";
 import { connectEngine, DockerUnreachable, pingEngine, stackContainers, type EngineConnection, type StackContainer } from "./docker";
 import { OutputsInvalid, OutputsUnreachable, readOutputs } from "./outputs";
 import { Reach } from "./reach";
 import { exitCodeOf, renderTable, summarize, type CheckReport, type VerifyReport } from "./render";
 
-export const VERIFY_USAGE = `Usage: npm run verify -- --stack <name> [options]
-
-Checks that the deployed stack works: its containers, ports, secret files, the NSQ topic, the
-models, the MongoDB indexes, Prometheus' targets and rules, Alertmanager, the backups' freshness,
-Grafana's dashboards and the edge (TLS against the stack's CA, routing, CORS, the rate limit).
-Each check says what it looked at, the result, and what to do (docs/verify.md). Read-only, except
---send-test-alert and one probe document in the scratch collection verify_probe, removed again.
-
-The stack is what \`pulumi stack output --json --show-secrets --stack <name>\` and its stack file
-(Pulumi.<name>.yaml) describe; its Docker host is enrichment:docker.host, reached as the Pulumi
-Docker provider reaches it (unix socket, tcp://, ssh:// with enrichment:docker.sshOpts). On a
-remote host, ports published on its loopback are reached through the engine (a probe container).
-
-Options:
-  --stack <name>         the stack (e.g. staging)
-  --only <a,b,...>       run only these checks (${CHECK_NAMES.join(", ")})
-  --json                 print the report as JSON on stdout (progress goes to stderr)
-  --send-test-alert      also post one test alert and wait for its delivery to a receiver
-  --outputs <file>       a saved \`pulumi stack output --json --show-secrets\` instead of asking Pulumi
-                         (it holds secrets: keep it out of the repository)
-  --cwd <dir>            the Pulumi project directory (passed to pulumi; Pulumi.<name>.yaml is read there)
-  --config-file <file>   the stack file to read instead of <cwd>/Pulumi.<name>.yaml
-  --docker-host <url>    reach the engine here instead of enrichment:docker.host (e.g. a tunnel)
-  --via-engine           reach published ports through the engine's probe even on a local engine
-  -h, --help             show this help
-
-The Pulumi CLI is \`pulumi\` on PATH, or $PULUMI_CLI.
-
-${EXIT_TABLE}
-  (verify: 1 a check failed; 2 a check could not run and none failed; 4 the Docker engine or the
-  stack's outputs could not be reached)`;
+// The flags live in run.usage.ts (light: scripts/ parse with it before loading this module).
+export { VERIFY_USAGE } from "./run.usage";
 
 export interface VerifyOptions {
   stack: string;
@@ -198,21 +170,10 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
 }
 
 export async function runVerify(argv: string[], io: Io): Promise<number> {
-  return runCli(io, VERIFY_USAGE, async () => {
-    const { values } = parseOptions(argv, {
-      stack: { type: "string" },
-      only: { type: "string" },
-      json: { type: "boolean", default: false },
-      "send-test-alert": { type: "boolean", default: false },
-      outputs: { type: "string" },
-      cwd: { type: "string" },
-      "config-file": { type: "string" },
-      "docker-host": { type: "string" },
-      "via-engine": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    });
+  return runCli(io, VERIFY.usage, async () => {
+    const { values } = parseCommand(VERIFY, argv);
     if (values.help) {
-      io.out(VERIFY_USAGE);
+      io.out(VERIFY.usage);
       return EXIT.ok;
     }
     if (!values.stack) throw badUsage("--stack is required");

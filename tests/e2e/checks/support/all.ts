@@ -1,4 +1,4 @@
-// Every e2e check step, in the order the e2e runs them (tests/e2e/run.ts runs this list). The
+// Every e2e check step, in the order the e2e runs them (tests/e2e/singleHost.ts runs this list). The
 // checks of the live stack are `npm run verify` (verify/catalog.ts), one step; the others are
 // e2e-only scenarios. Issue 12's `backup` and `restore` come first: backup starts the MinIO that
 // the off-host copier needs, so verify then finds a fresh off-host copy (backup-freshness), and

@@ -1,0 +1,62 @@
+// What `npm run synth -- --stack <name> [--config <file>] [--out <dir>] [--policy [--policy-config <file>]]`
+// does (scripts/synth.ts loads it once the flags parsed; they are in scripts/synth.usage.ts).
+// Evaluates the program for a stack under Pulumi's mock runtime (no backend, Docker or
+// credentials), prints the resource tree and a table per service, and writes
+// .synth/<stack>/resources.json and files/. With --policy it also runs the policy pack (policy/)
+// over the synthesized resources.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "../release/cli";
+import { evaluate } from "../synth/evaluate";
+import { renderServiceTable } from "../synth/table";
+import { renderTree, writeSynth } from "../synth/write";
+import { packEnvironment } from "../policy/environment";
+import { renderReport, runPolicies, type PackConfig } from "../policy/offline";
+import { SYNTH } from "./synth.usage";
+
+export { SYNTH_USAGE } from "./synth.usage";
+
+export async function runSynth(argv: string[], io: Io): Promise<number> {
+  return runCli(io, SYNTH.usage, async () => {
+    const { values: args } = parseCommand(SYNTH, argv);
+    if (args.help) {
+      io.out(SYNTH.usage);
+      return EXIT.ok;
+    }
+    if (!args.stack) throw badUsage("--stack is required");
+    let packConfig: PackConfig = {};
+    if (args["policy-config"]) {
+      if (!args.policy) throw badUsage("--policy-config needs --policy");
+      try {
+        packConfig = JSON.parse(fs.readFileSync(path.resolve(args["policy-config"]), "utf8")) as PackConfig;
+      } catch (error) {
+        throw new UsageError(`--policy-config ${args["policy-config"]}: ${(error as Error).message}`);
+      }
+    }
+
+    let evaluation;
+    try {
+      evaluation = await evaluate({ stack: args.stack, configFile: args.config && path.resolve(args.config) });
+    } catch (error) {
+      // A config error (or a missing stack file) writes nothing; its message lists every problem.
+      throw new UsageError((error as Error).message);
+    }
+
+    if (evaluation.notices.length > 0) io.err(evaluation.notices.map((notice) => `note: ${notice}`).join("\n"));
+    if (!args.quiet) {
+      io.out(`Stack ${args.stack}: resources as \`pulumi preview\` would register them\n`);
+      io.out(renderTree(evaluation.records));
+      io.out(`\nServices of stack ${args.stack}:\n`);
+      io.out(renderServiceTable(evaluation.records));
+    }
+    const { resourcesPath, files } = writeSynth(args.out, evaluation);
+    io.out(`\n${evaluation.records.length} resources; ${files} uploaded files; wrote ${path.relative(process.cwd(), resourcesPath)}`);
+    if (!args.policy) return EXIT.ok;
+
+    // The evaluation put the stack's config where the CLI puts it for a policy pack.
+    const { environment, source } = packEnvironment(process.env);
+    const report = runPolicies(evaluation.records, environment, packConfig);
+    io.out(`\n${renderReport(report)}\n(${environment} rules from ${source})`);
+    return report.violations.some((v) => v.enforcement === "mandatory") ? EXIT.failed : EXIT.ok;
+  });
+}
