@@ -25,12 +25,24 @@ export function trackReads<T extends object>(value: T, onRead: (path: string) =>
   });
 }
 
-/** Tracks reads of `settings` when READS_ENV is set; writes them when the process exits. */
+/**
+ * The process event after which an evaluation's reads are complete: synth/server.ts emits it after
+ * each evaluation, as a one-evaluation process's exit would end it.
+ */
+export const EVALUATION_DONE_EVENT = "enrichment:evaluation-done";
+
+/** Tracks reads of `settings` when READS_ENV is set; writes them (one line) when the evaluation ends. */
 export function recordReadsIfAsked<T extends object>(settings: T): T {
   const file = process.env[READS_ENV];
   if (!file) return settings;
   const reads = new Set<string>();
-  process.on("exit", () => fs.appendFileSync(file, `${JSON.stringify([...reads])}\n`));
+  const write = () => {
+    process.removeListener("exit", write);
+    process.removeListener(EVALUATION_DONE_EVENT, write);
+    fs.appendFileSync(file, `${JSON.stringify([...reads])}\n`);
+  };
+  process.once("exit", write);
+  process.once(EVALUATION_DONE_EVENT, write);
   return trackReads(settings, (path) => reads.add(path));
 }
 

@@ -19,7 +19,8 @@ export function labelOf(record: ResourceRecord, name: string): string | undefine
 }
 
 const REPO_ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
+/** Node's flags that load TypeScript as the `tsx` command does, without its wrapper process. */
+const TSX_LOADER = ["--import", pathToFileURL(require.resolve("tsx", { paths: [REPO_ROOT] })).href];
 
 export class SynthError extends Error {}
 
@@ -40,13 +41,12 @@ const READS_ENV = "ENRICHMENT_SETTINGS_READS";
 
 /**
  * Evaluates in this process's long-lived synth server (synth/server.ts), sharing identical
- * evaluations within a test run. A run that records its settings reads (config/reads.ts writes
- * them when its process exits) gets a process of its own.
+ * evaluations within a test run. A run that records its settings reads (config/reads.ts) is never
+ * shared: its point is the reading.
  */
 export async function synthesize(options: EvaluateOptions): Promise<Evaluation> {
-  if (process.env[READS_ENV]) return (await synthesizeWithStats(options)).evaluation;
   const dir = process.env[SYNTH_CACHE_ENV];
-  if (!dir || !fs.existsSync(dir)) return server.evaluate(options);
+  if (!dir || process.env[READS_ENV] || !fs.existsSync(dir)) return server.evaluate(options);
   const configText = options.configFile && fs.existsSync(options.configFile) ? fs.readFileSync(options.configFile, "utf8") : "";
   const key = createHash("sha256").update(JSON.stringify(options)).update("\0").update(configText).digest("hex");
   const file = path.join(dir, `${key}.json`);
@@ -97,7 +97,7 @@ class SynthServer {
     const child = fork(path.join(__dirname, "server.ts"), [], {
       cwd: REPO_ROOT,
       execPath: process.execPath,
-      execArgv: ["--import", pathToFileURL(require.resolve("tsx", { paths: [REPO_ROOT] })).href],
+      execArgv: TSX_LOADER,
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       serialization: "advanced",
     });
@@ -176,8 +176,8 @@ export function evaluateInServer(options: EvaluateOptions): Promise<Evaluation> 
 export function synthesizeWithStats(options: EvaluateOptions): Promise<{ evaluation: Evaluation; stats: SynthStats }> {
   return new Promise((resolve, reject) => {
     execFile(
-      TSX,
-      [path.join(__dirname, "child.ts"), JSON.stringify(options)],
+      process.execPath,
+      [...TSX_LOADER, path.join(__dirname, "child.ts"), JSON.stringify(options)],
       { cwd: REPO_ROOT, maxBuffer: 512 * 1024 * 1024, timeout: 120_000 },
       (error, stdout, stderr) => {
         let parsed: { ok: boolean; evaluation?: Evaluation; stats?: SynthStats; message?: string };

@@ -7,11 +7,13 @@
 //   afresh each time, so no module-level state carries over;
 // - setMocks resets the SDK's process-global state (monitor, stack resource, options), and
 //   evaluate() replaces the SDK's whole config map;
-// - the environment is the requester's, as a fresh child would inherit it;
+// - the environment is the requester's, as a fresh child would inherit it, and what the program
+//   does at exit for an evaluation (config/reads.ts) it does after each one here;
 // - after a failed evaluation the process exits (its continuations could still register
 //   resources): synth/index.ts starts another.
 // tests/synth.server.test.ts compares its evaluations with fresh processes'.
 import * as path from "node:path";
+import { EVALUATION_DONE_EVENT } from "../config/reads";
 import { evaluate, type EvaluateOptions, type Evaluation, REPO_ROOT } from "./evaluate";
 
 // As in synth/child.ts: the SDK captures a stack trace per resource, which tsx source-maps.
@@ -48,6 +50,9 @@ async function serve(request: SynthRequest): Promise<SynthReply> {
     return { id: request.id, ok: true, evaluation };
   } catch (error) {
     return { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+  } finally {
+    // What a one-evaluation process does at exit (config/reads.ts writes the settings read).
+    process.emit(EVALUATION_DONE_EVENT as "exit", 0);
   }
 }
 

