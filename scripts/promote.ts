@@ -7,18 +7,8 @@ import { PROMOTE } from "../release/promote.usage";
 mainLazily(
   PROMOTE,
   async () => {
-    const [{ runPromote }, { renderTable, summaryLine }, { verifyStack }] = await Promise.all([
-      import("../release/promote"),
-      import("../verify/render"),
-      import("../verify/run"),
-    ]);
-    return (argv, io) =>
-      runPromote(argv, io, {
-        verify: async ({ stack, dir, outputsFile, log }) => {
-          const report = await verifyStack({ stack, cwd: dir, outputsFile, log });
-          return { exitCode: report.exitCode, summary: summaryLine(report), table: renderTable(report) };
-        },
-      });
+    const [{ runPromote }, { verifyForPromote }] = await Promise.all([import("../release/promote"), import("../verify/run")]);
+    return (argv, io) => runPromote(argv, io, { verify: verifyForPromote });
   },
   EXIT.usage,
 );

@@ -2,11 +2,13 @@
 // part of the promotion report: a failed verify stops the promotion before anything is measured;
 // --skip-verify says so, loudly. As a process, scripts/promote.ts runs the real verify: with saved
 // outputs (--verify-outputs) of a stack whose Docker host does not answer, it stops with exit 4.
+// The other real-verify case runs in this process with the same verify (verify/run.ts's verifyForPromote).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { runPromote, type VerifySource } from "../release/promote";
+import { verifyForPromote } from "../verify/run";
 import { freePort } from "./fixtures/net";
 import { captureIo, runScript, setStagingVersion, type StackDir, stackDir } from "./fixtures/release/support";
 
@@ -98,7 +100,7 @@ describe("promote verifies the source stack before its gates", () => {
   });
 });
 
-describe("npm run promote runs the real verify", () => {
+describe("promote runs the real verify (npm run promote)", () => {
   function savedOutputs(dir: string, outputs: Record<string, unknown>): string {
     const file = path.join(dir, "staging-outputs.json");
     fs.writeFileSync(file, JSON.stringify(outputs), { mode: 0o600 });
@@ -118,11 +120,17 @@ describe("npm run promote runs the real verify", () => {
     expect(result.stdout).toContain("Not promoted: staging could not be reached to verify it");
   }, 60_000);
 
+  // In-process with the verify scripts/promote.ts passes (verifyForPromote): the process above proves the wiring and the shell's exit code.
   it("saved outputs that hide their secrets are a usage error (exit 3), before anything is measured", async () => {
     const made = stacks();
+    const before = made.read("production");
     const outputs = savedOutputs(made.dir, { caCertificate: CA, mongodbAdminUri: "[secret]" });
-    const result = await runScript("promote", args(made.dir, ["--verify-outputs", outputs]));
-    expect(result.code, result.stdout + result.stderr).toBe(3);
-    expect(result.stderr).toContain('mongodbAdminUri read "[secret]": take the outputs with --show-secrets');
-  }, 60_000);
+    const capture = captureIo();
+    const prometheus = recordingFetch();
+    const code = await runPromote(args(made.dir, ["--verify-outputs", outputs]), capture.io, { verify: verifyForPromote, fetch: prometheus.fetch });
+    expect(code, capture.out() + capture.err()).toBe(3);
+    expect(capture.err()).toContain('mongodbAdminUri read "[secret]": take the outputs with --show-secrets');
+    expect(prometheus.calls).toEqual([]);
+    expect(made.read("production")).toBe(before);
+  });
 });

@@ -11,7 +11,8 @@ import type { CheckOutcome, VerifyContext } from "./context";
 import { connectEngine, DockerUnreachable, pingEngine, stackContainers, type EngineConnection, type StackContainer } from "./docker";
 import { OutputsInvalid, OutputsUnreachable, readOutputs } from "./outputs";
 import { Reach } from "./reach";
-import { exitCodeOf, renderTable, summarize, type CheckReport, type VerifyReport } from "./render";
+import { exitCodeOf, renderTable, summarize, summaryLine, type CheckReport, type VerifyReport } from "./render";
+import type { VerifySource } from "../release/promote";
 
 // The flags live in run.usage.ts (light: scripts/ parse with it before loading this module).
 export { VERIFY_USAGE } from "./run.usage";
@@ -195,3 +196,12 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
     return report.exitCode;
   });
 }
+
+/**
+ * verifyStack as promote runs it on its source stack before the gates (scripts/promote.ts passes
+ * it to runPromote): verify's exit code, its summary line and its table for the promotion report.
+ */
+export const verifyForPromote: VerifySource = async ({ stack, dir, outputsFile, log }) => {
+  const report = await verifyStack({ stack, cwd: dir, outputsFile, log });
+  return { exitCode: report.exitCode, summary: summaryLine(report), table: renderTable(report) };
+};
