@@ -46,7 +46,11 @@ export async function runSynth(argv: string[], io: Io, deps: SynthDeps = {}): Pr
 
     const options: EvaluateOptions = { stack: args.stack, configFile: args.config && path.resolve(args.config) };
     let evaluation;
+    let stackConfig;
     try {
+      // What evaluate() reads first, read here first: a missing or unreadable stack file is
+      // answered before an evaluation starts, and the policy pack below gets the same config.
+      stackConfig = stackConfigEnvironment(options);
       evaluation = await evaluateStack(options);
     } catch (error) {
       // A config error (or a missing stack file) writes nothing; its message lists every problem.
@@ -66,7 +70,7 @@ export async function runSynth(argv: string[], io: Io, deps: SynthDeps = {}): Pr
 
     // The pack sees the stack's config where the CLI puts it for a policy pack: the environment the
     // evaluation ran in (evaluate() in this process installed the same; a synth server's is its own).
-    const { environment, source } = packEnvironment({ ...process.env, ...stackConfigEnvironment(options).env });
+    const { environment, source } = packEnvironment({ ...process.env, ...stackConfig.env });
     const report = runPolicies(evaluation.records, environment, packConfig);
     io.out(`\n${renderReport(report)}\n(${environment} rules from ${source})`);
     return report.violations.some((v) => v.enforcement === "mandatory") ? EXIT.failed : EXIT.ok;
