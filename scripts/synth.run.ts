@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "../release/cli";
-import { evaluate } from "../synth/evaluate";
+import { evaluate, stackConfigEnvironment, type EvaluateOptions, type Evaluation } from "../synth/evaluate";
 import { renderServiceTable } from "../synth/table";
 import { renderTree, writeSynth } from "../synth/write";
 import { packEnvironment } from "../policy/environment";
@@ -16,7 +16,17 @@ import { SYNTH } from "./synth.usage";
 
 export { SYNTH_USAGE } from "./synth.usage";
 
-export async function runSynth(argv: string[], io: Io): Promise<number> {
+/** What runSynth evaluates with: scripts/synth.ts uses the defaults. */
+export interface SynthDeps {
+  /**
+   * Evaluates the program for the options: by default evaluate() in this process (once per process).
+   * Tests pass synthesize() from synth/index.ts (a synth server, evaluations shared within a run).
+   */
+  evaluate?: (options: EvaluateOptions) => Promise<Evaluation>;
+}
+
+export async function runSynth(argv: string[], io: Io, deps: SynthDeps = {}): Promise<number> {
+  const evaluateStack = deps.evaluate ?? ((options: EvaluateOptions) => evaluate(options));
   return runCli(io, SYNTH.usage, async () => {
     const { values: args } = parseCommand(SYNTH, argv);
     if (args.help) {
@@ -34,9 +44,14 @@ export async function runSynth(argv: string[], io: Io): Promise<number> {
       }
     }
 
+    const options: EvaluateOptions = { stack: args.stack, configFile: args.config && path.resolve(args.config) };
     let evaluation;
+    let stackConfig;
     try {
-      evaluation = await evaluate({ stack: args.stack, configFile: args.config && path.resolve(args.config) });
+      // What evaluate() reads first, read here first: a missing or unreadable stack file is
+      // answered before an evaluation starts, and the policy pack below gets the same config.
+      stackConfig = stackConfigEnvironment(options);
+      evaluation = await evaluateStack(options);
     } catch (error) {
       // A config error (or a missing stack file) writes nothing; its message lists every problem.
       throw new UsageError((error as Error).message);
@@ -53,8 +68,9 @@ export async function runSynth(argv: string[], io: Io): Promise<number> {
     io.out(`\n${evaluation.records.length} resources; ${files} uploaded files; wrote ${path.relative(process.cwd(), resourcesPath)}`);
     if (!args.policy) return EXIT.ok;
 
-    // The evaluation put the stack's config where the CLI puts it for a policy pack.
-    const { environment, source } = packEnvironment(process.env);
+    // The pack sees the stack's config where the CLI puts it for a policy pack: the environment the
+    // evaluation ran in (evaluate() in this process installed the same; a synth server's is its own).
+    const { environment, source } = packEnvironment({ ...process.env, ...stackConfig.env });
     const report = runPolicies(evaluation.records, environment, packConfig);
     io.out(`\n${renderReport(report)}\n(${environment} rules from ${source})`);
     return report.violations.some((v) => v.enforcement === "mandatory") ? EXIT.failed : EXIT.ok;

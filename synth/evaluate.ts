@@ -120,12 +120,20 @@ function mergeDeep(base: unknown, over: unknown): unknown {
   return over;
 }
 
-/** Puts the stack's config where Pulumi's language host would: the environment. */
-function installConfig(options: EvaluateOptions): string[] {
+/** What a stack's config puts in the environment (as Pulumi's language host would), and the notices of placeholders. */
+export interface StackConfigEnvironment {
+  /** PULUMI_CONFIG, PULUMI_CONFIG_SECRET_KEYS and the stack file's path (STACK_FILE_ENV). */
+  env: Record<string, string>;
+  notices: string[];
+}
+
+/**
+ * The environment evaluate() runs the program in, computed without installing it: what
+ * `npm run synth -- --policy` hands the policy pack when the evaluation ran elsewhere (tests).
+ */
+export function stackConfigEnvironment(options: EvaluateOptions): StackConfigEnvironment {
   const filePath = options.configFile ?? path.join(REPO_ROOT, `Pulumi.${options.stack}.yaml`);
   const file = readStackFile(filePath);
-  // The program checks the file's values for readings that differ between Pulumi's CLI and this reader.
-  process.env[STACK_FILE_ENV] = path.resolve(filePath);
   const values: Record<string, unknown> = { ...file.raw.values };
   for (const [key, value] of Object.entries(options.overrides ?? {})) values[key] = mergeDeep(values[key], value);
   const secretKeys = new Set(file.raw.secretKeys);
@@ -149,8 +157,21 @@ function installConfig(options: EvaluateOptions): string[] {
   for (const [key, value] of Object.entries(values)) env[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   // Other namespaces reach the program as they would from the engine: providers' keys, and typos it refuses.
   for (const [key, value] of Object.entries(file.otherKeys)) env[key] = typeof value === "string" ? value : JSON.stringify(value);
-  process.env.PULUMI_CONFIG = JSON.stringify(env);
-  process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify([...secretKeys].map((key) => `${PROJECT}:${key}`));
+  return {
+    env: {
+      // The program checks the file's values for readings that differ between Pulumi's CLI and this reader.
+      [STACK_FILE_ENV]: path.resolve(filePath),
+      PULUMI_CONFIG: JSON.stringify(env),
+      PULUMI_CONFIG_SECRET_KEYS: JSON.stringify([...secretKeys].map((key) => `${PROJECT}:${key}`)),
+    },
+    notices,
+  };
+}
+
+/** Puts the stack's config where Pulumi's language host would: the environment. */
+function installConfig(options: EvaluateOptions): string[] {
+  const { env, notices } = stackConfigEnvironment(options);
+  Object.assign(process.env, env);
   return notices;
 }
 

@@ -1,5 +1,8 @@
 // `npm run synth -- --stack <name> --policy`, as CI runs it: the violations printed with the
-// resource and the policy, exit 3 on a mandatory violation, the pack config's levels honoured.
+// resource and the policy, exit 1 on a mandatory violation, the pack config's levels honoured.
+// The mandatory violation runs the real command (tsx scripts/synth.ts: the exit code CI reads); the
+// other cases run the same command in this process (runSynth with captured output), evaluated in
+// the test run's synth server (synthesize).
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -7,6 +10,9 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Io } from "../release/cli";
+import { runSynth } from "../scripts/synth.run";
+import { synthesize } from "../synth/index";
 
 const ROOT = path.resolve(__dirname, "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
@@ -14,9 +20,9 @@ const run = promisify(execFile);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function synth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The real command, as CI starts it. Each run its own output folder: the cases run side by side. */
+async function synthProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    // Each run its own output folder: the cases run side by side.
     const out = fs.mkdtempSync(path.join(tmp, "out-"));
     const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", "synth.ts"), "--quiet", "--out", out, ...args], { cwd: ROOT, timeout: 120_000 });
     return { code: 0, stdout, stderr };
@@ -24,6 +30,16 @@ async function synth(args: string[]): Promise<{ code: number; stdout: string; st
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** The command in this process (runSynth, output captured, evaluated by synthesize()), with the same flags. */
+async function synth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = fs.mkdtempSync(path.join(tmp, "out-"));
+  let stdout = "";
+  let stderr = "";
+  const io: Io = { out: (text) => void (stdout += text.endsWith("\n") ? text : `${text}\n`), err: (text) => void (stderr += text.endsWith("\n") ? text : `${text}\n`) };
+  const code = await runSynth(["--quiet", "--out", out, ...args], io, { evaluate: synthesize });
+  return { code, stdout, stderr };
 }
 
 /** Pulumi.production.yaml with 7 days of metrics: one mandatory violation for sure. */
@@ -40,8 +56,8 @@ beforeAll(() => {
 const PROMETHEUS_URN = "urn:pulumi:production::enrichment::enrichment:platform:ServiceContainer$docker:index/container:Container::prometheus";
 
 describe.concurrent("synth --policy", () => {
-  it("prints a mandatory violation with its policy, resource name and URN, and exits 1 (the answer is no)", async () => {
-    const result = await synth(["--stack", "production", "--config", shortRetention, "--policy"]);
+  it("prints a mandatory violation with its policy, resource name and URN, and exits 1 (the answer is no; the real process)", async () => {
+    const result = await synthProcess(["--stack", "production", "--config", shortRetention, "--policy"]);
     expect(result.stdout).toContain(`- [mandatory]  capacity-metrics-retention  (prometheus: ${PROMETHEUS_URN})`);
     expect(result.stdout).toMatch(/metrics are kept 7d/);
     expect(result.stdout).toMatch(/production rules from stack config enrichment:environment/);
@@ -52,6 +68,7 @@ describe.concurrent("synth --policy", () => {
     const result = await synth(["--stack", "production", "--config", shortRetention, "--policy", "--policy-config", advisoryConfig]);
     expect(result.stdout).toContain(`- [advisory]  capacity-metrics-retention  (prometheus: ${PROMETHEUS_URN})`);
     expect(result.stdout).not.toMatch(/\[mandatory\]/);
+    expect(result.stderr).toContain("note: enrichment:anthropicApiKey is not set in the stack file; the synth uses a placeholder");
     expect(result.code).toBe(0);
   });
 

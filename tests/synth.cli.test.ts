@@ -1,16 +1,24 @@
-// The README's first command, as a user runs it: `npm run synth -- --stack <name>`.
+// The README's first command, as a user runs it: `npm run synth -- --stack <name>`. One case runs
+// the real command (tsx scripts/synth.ts: the entry point, its exit code, its streams, the files it
+// writes); the others run the same command in this process (runSynth with captured output), its
+// evaluations in the test run's synth server (synthesize), which is what evaluate() returns in the
+// command's own process.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Io } from "../release/cli";
+import { runSynth } from "../scripts/synth.run";
+import { synthesize } from "../synth/index";
 
 const ROOT = path.resolve(__dirname, "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const run = promisify(execFile);
 
-async function synth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The real command, as `npm run synth` starts it. */
+async function synthProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", "synth.ts"), ...args], { cwd: ROOT, timeout: 120_000 });
     return { code: 0, stdout, stderr };
@@ -20,15 +28,24 @@ async function synth(args: string[]): Promise<{ code: number; stdout: string; st
   }
 }
 
+/** The command in this process: what scripts/synth.ts runs, minus the process start, evaluated by synthesize(). */
+async function synth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io: Io = { out: (text) => void (stdout += text.endsWith("\n") ? text : `${text}\n`), err: (text) => void (stderr += text.endsWith("\n") ? text : `${text}\n`) };
+  const code = await runSynth(args, io, { evaluate: synthesize });
+  return { code, stdout, stderr };
+}
+
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "synth-cli-"));
 
-describe("npm run synth -- --stack staging", () => {
+describe("npm run synth -- --stack staging (the real process)", () => {
   let result: { code: number; stdout: string; stderr: string };
   let resources: Record<string, unknown>[];
   const out = path.join(tmp, "out");
 
   beforeAll(async () => {
-    result = await synth(["--stack", "staging", "--out", out]);
+    result = await synthProcess(["--stack", "staging", "--out", out]);
     resources = JSON.parse(fs.readFileSync(path.join(out, "staging", "resources.json"), "utf8"));
   });
 
@@ -38,6 +55,10 @@ describe("npm run synth -- --stack staging", () => {
     expect(result.stdout).toMatch(/│ {2}├─ docker:index\/container:Container {2}mongodb|└─ docker:index\/container:Container {2}mongodb/);
     const count = Number(/(\d+) resources;/.exec(result.stdout)?.[1]);
     expect(count).toBe(resources.length);
+  });
+
+  it("notes on stderr each secret the synth stands in for", () => {
+    expect(result.stderr).toContain("note: enrichment:anthropicApiKey is not set in the stack file; the synth uses a placeholder");
   });
 
   it("prints a table per service after the tree", () => {
@@ -92,7 +113,7 @@ describe("npm run synth -- --stack staging", () => {
   });
 });
 
-describe("--config and errors", () => {
+describe("--config and errors (in this process)", () => {
   it("evaluates another stack file; secure: values become placeholders", async () => {
     const text = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8") + "  enrichment:anthropicApiKey:\n    secure: v1:AAAAbm90LWEtcmVhbC1jaXBoZXJ0ZXh0\n";
     const file = path.join(tmp, "Pulumi.review.yaml");
