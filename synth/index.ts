@@ -143,8 +143,8 @@ class SynthServer {
         if (reply.id !== id) return;
         done();
         if (reply.ok) return resolve(reply.evaluation);
-        // The server exits after a failure; the next request starts another.
-        this.child = undefined;
+        // Unless it serves on, the server exits after a failure; the next request starts another.
+        if (!reply.servesOn) this.child = undefined;
         reject(new SynthError(reply.message));
       };
       const onExit = (code: number | null, signal: string | null) => {

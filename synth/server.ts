@@ -9,8 +9,8 @@
 //   evaluate() replaces the SDK's whole config map;
 // - the environment is the requester's, as a fresh child would inherit it, and what the program
 //   does at exit for an evaluation (config/reads.ts) it does after each one here;
-// - after a failed evaluation the process exits (its continuations could still register
-//   resources): synth/index.ts starts another.
+// - after an evaluation that failed once resources had registered, the process exits (its
+//   continuations could still register more): synth/index.ts starts another.
 // tests/synth.server.test.ts compares its evaluations with fresh processes'.
 import * as path from "node:path";
 import { EVALUATION_DONE_EVENT } from "../config/reads";
@@ -25,7 +25,8 @@ export interface SynthRequest {
   env: Record<string, string>;
 }
 
-export type SynthReply = { id: number; ok: true; evaluation: Evaluation } | { id: number; ok: false; message: string };
+/** A failed evaluation's reply says whether this process serves on (see serve()). */
+export type SynthReply = { id: number; ok: true; evaluation: Evaluation } | { id: number; ok: false; message: string; servesOn: boolean };
 
 const NODE_MODULES = path.join(REPO_ROOT, "node_modules") + path.sep;
 
@@ -45,11 +46,14 @@ function useEnvironment(env: Record<string, string>): void {
 async function serve(request: SynthRequest): Promise<SynthReply> {
   useEnvironment(request.env);
   forgetProgramModules();
+  let registered = 0;
   try {
-    const evaluation = await evaluate(request.options, async (entry) => require(entry) as Record<string, unknown>);
+    const evaluation = await evaluate({ ...request.options, onRegister: () => (registered += 1) }, async (entry) => require(entry) as Record<string, unknown>);
     return { id: request.id, ok: true, evaluation };
   } catch (error) {
-    return { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+    // A config the schema refuses fails before anything registers: nothing of it can still be
+    // running, so this process serves on. After a registration, it exits (see the top).
+    return { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error), servesOn: registered === 0 };
   } finally {
     // What a one-evaluation process does at exit (config/reads.ts writes the settings read).
     process.emit(EVALUATION_DONE_EVENT as "exit", 0);
@@ -61,7 +65,7 @@ process.on("message", (request: SynthRequest) => {
   queue = queue.then(async () => {
     const reply = await serve(request);
     process.send?.(reply);
-    if (!reply.ok) process.disconnect();
+    if (!reply.ok && !reply.servesOn) process.disconnect();
   });
 });
 // The requester is gone (or sent a failed evaluation's reply): nothing more to do.
