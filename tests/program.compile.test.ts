@@ -10,15 +10,24 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "..");
 
-function compileFrom(entry: string): string[] {
+/** The type errors of a program made of `roots` and what they import, with the tsconfig's options. */
+function compile(roots: string[]): string[] {
   const configFile = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
   const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, ROOT);
-  const program = ts.createProgram({ rootNames: [path.join(ROOT, entry)], options: { ...parsed.options, noEmit: true } });
+  const program = ts.createProgram({ rootNames: roots.length > 0 ? roots : parsed.fileNames, options: { ...parsed.options, noEmit: true } });
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file ? `${path.relative(ROOT, d.file.fileName)}(${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1})` : "";
     return `${where}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
   });
 }
+const compileFrom = (entry: string) => compile([path.join(ROOT, entry)]);
+
+// npm test's typecheck: a test, so that it runs beside the other suites instead of before them.
+describe("the repository (npm run typecheck: tsc --noEmit -p tsconfig.json, every file the tsconfig includes)", () => {
+  it("has no type error", () => {
+    expect(compile([])).toEqual([]);
+  }, 240_000);
+});
 
 describe("the program compiled the way the engine compiles it (from index.ts, imports only)", () => {
   it("has no type error", () => {
