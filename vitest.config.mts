@@ -19,11 +19,9 @@ export const ENGINE_SUITES = catalog.tools.docker.suites.filter((suite) => suite
 const ISOLATED = [
   "tests/components.test.ts",
   "tests/config.meaning.test.ts",
-  "tests/config.reads.test.ts",
   "tests/mongoIndexes.serialize.test.ts",
   "tests/policy.secrets.test.ts",
   "tests/tools.test.ts",
-  "tests/urns.stable.test.ts",
 ];
 
 /** What every suite shares (the engine suites' config, vitest.engine.config.mts, uses it too). */
