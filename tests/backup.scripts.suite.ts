@@ -263,7 +263,7 @@ function suite(entry: (typeof SHELLS)[number]): void {
       // little beside the writer.
       const script = `
         . "${SCRIPTS}/lib.sh"
-        ( i=0; while [ $i -lt 5 ]; do publish_metrics; i=$((i + 1)); done ) &
+        ( i=0; while [ $i -lt 50 ]; do publish_metrics; i=$((i + 1)); done ) &
         writer=$!
         torn=0 reads=0
         while kill -0 $writer 2>/dev/null; do
@@ -275,8 +275,11 @@ function suite(entry: (typeof SHELLS)[number]): void {
       const result = spawnSync(shell[0]!, [...shell.slice(1), "-c", script], { env, encoding: "utf8", timeout: 120_000 });
       const [reads, torn] = result.stdout.trim().split(" ").map(Number);
       // A writer that is not atomic (publish_metrics writing with > instead of write_atomically) tore
-      // every read when tried (560 to 3288 reads over 10 writes, under both shells), so 5 writes
-      // suffice; enough reads show that the reader overlapped the writer.
+      // every read when tried (560 to 3288 reads over 10 writes, under both shells). publish_metrics
+      // renders with builtins and starts two processes (chmod, mv), so one write takes about as long
+      // as two or three reads: 5 writes gave 5 to 8 reads under busybox; 50 give 58 to 189, and a
+      // writer with > then tears nearly every read (190 to 1669 of them, both shells). Enough reads
+      // show that the reader overlapped the writer.
       expect(torn).toBe(0);
       expect(reads).toBeGreaterThan(10);
       // No temporary file is left, and none is named *.prom (the textfile collector reads those).

@@ -12,19 +12,21 @@ set -u
 : "${BACKUP_MONGO_CONFIG:?BACKUP_MONGO_CONFIG is not set}"
 
 engine_items=collections
+# mongo-tools read the URI (with its password) from a --config file, so it never shows in `ps`.
+config_arg="--config=$BACKUP_MONGO_CONFIG"
 
 engine_dump() { # PARTIAL LOG
   # --archive to a file (not stdout), so a failure can never leave a truncated file under the final name.
   # mongodump waits for an unreachable server without end and shrugs off the first SIGTERM
   # (measured): bounded by `timeout`, killed 60 s after.
-  timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "$BACKUP_TOOL_TIMEOUT_SECONDS" mongodump "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --db="$BACKUP_DATABASE" --archive="$1" --gzip >"$2" 2>&1 ||
+  timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "$BACKUP_TOOL_TIMEOUT_SECONDS" mongodump "$config_arg" --db="$BACKUP_DATABASE" --archive="$1" --gzip >"$2" 2>&1 ||
     dump_fail "mongodump exited $? ($(tail -n 1 "$2")) (after at most ${BACKUP_TOOL_TIMEOUT_SECONDS}s)"
   [ -s "$1" ] || dump_fail "mongodump wrote no archive"
 
   # Verify: gzip checks every block's CRC; mongorestore --dryRun reads the archive's prelude (every
   # namespace and its metadata) without writing anything.
   gzip -t "$1" 2>>"$2" || dump_fail "the archive is not valid gzip"
-  timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "$BACKUP_TOOL_TIMEOUT_SECONDS" mongorestore "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --archive="$1" --gzip --dryRun --nsInclude="$BACKUP_DATABASE.*" >>"$2" 2>&1 ||
+  timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "$BACKUP_TOOL_TIMEOUT_SECONDS" mongorestore "$config_arg" --archive="$1" --gzip --dryRun --nsInclude="$BACKUP_DATABASE.*" >>"$2" 2>&1 ||
     dump_fail "mongorestore --dryRun could not read the archive"
 
   # Counts per collection, as mongodump reported them: "done dumping <db>.<coll> (<n> documents)".

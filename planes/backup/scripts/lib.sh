@@ -15,45 +15,57 @@
 : "${BACKUP_ARCHIVE_SUFFIX:=.archive.gz}"
 # Kinds of archive, each with its own retention: daily dumps never push out release snapshots.
 BACKUP_KINDS="daily pre-release pre-restore"
+# Every process costs a fork and an exec, so the hot paths use builtins: case patterns and
+# parameter expansion instead of sed, read loops instead of sed | tail, and set_* functions that
+# leave their result in a variable (_now, _got, ...) where a $(...) would fork a subshell. The
+# printing forms (now, state_get, archive_epoch, ...) remain for the scripts' callers and the tests.
 
 log() { printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${0##*/}" "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 # The current Unix time; BACKUP_NOW fixes it (tests, and runs that must agree on one instant).
-now() { if [ -n "${BACKUP_NOW:-}" ]; then echo "$BACKUP_NOW"; else date -u +%s; fi; }
+# set_now leaves it in _now (no subshell when BACKUP_NOW is set); now prints it.
+set_now() { if [ -n "${BACKUP_NOW:-}" ]; then _now=$BACKUP_NOW; else _now=$(date -u +%s); fi; }
+now() { set_now; echo "$_now"; }
 
-# "HH:MM" -> seconds after midnight; fails on anything else.
-daily_offset() {
-  awk -v t="$1" 'BEGIN { if (t !~ /^([01][0-9]|2[0-3]):[0-5][0-9]$/) exit 1; split(t, p, ":"); print p[1] * 3600 + p[2] * 60 }'
+# set_daily_offset "HH:MM": _off = seconds after midnight; fails on anything else. A case pattern
+# and $(( )) instead of awk (the scheduler asks every tick); ${h#0}: "08" is not octal then.
+set_daily_offset() {
+  case "$1" in [01][0-9]:[0-5][0-9] | 2[0-3]:[0-5][0-9]) ;; *) return 1 ;; esac
+  _h=${1%:*} _m=${1#*:}
+  _off=$(( ${_h#0} * 3600 + ${_m#0} * 60 ))
 }
 
-# "<day> HH:MM" -> seconds after Sunday 00:00; fails on anything else.
-weekly_offset() {
-  awk -v t="$1" 'BEGIN {
-    if (t !~ /^(sun|mon|tue|wed|thu|fri|sat) ([01][0-9]|2[0-3]):[0-5][0-9]$/) exit 1
-    d = index("sunmontuewedthufrisat", substr(t, 1, 3)); split(substr(t, 5), p, ":")
-    print ((d - 1) / 3) * 86400 + p[1] * 3600 + p[2] * 60 }'
+# set_weekly_offset "<day> HH:MM": _off = seconds after Sunday 00:00; fails on anything else.
+set_weekly_offset() {
+  case "$1" in
+    sun\ *) _wday=0 ;; mon\ *) _wday=1 ;; tue\ *) _wday=2 ;; wed\ *) _wday=3 ;; thu\ *) _wday=4 ;; fri\ *) _wday=5 ;; sat\ *) _wday=6 ;;
+    *) return 1 ;;
+  esac
+  set_daily_offset "${1#????}" || return 1
+  _off=$(( _wday * 86400 + _off ))
 }
 
-# prev_daily SCHEDULE NOW: the latest scheduled instant at or before NOW (UTC days are 86400 s).
-prev_daily() {
-  _off=$(daily_offset "$1") || return 1
-  _t=$(( $2 - $2 % 86400 + _off ))
-  [ "$_t" -le "$2" ] || _t=$(( _t - 86400 ))
-  echo "$_t"
+# set_prev_daily SCHEDULE NOW: _prev = the latest scheduled instant at or before NOW (UTC days
+# are 86400 s).
+set_prev_daily() {
+  set_daily_offset "$1" || return 1
+  _prev=$(( $2 - $2 % 86400 + _off ))
+  [ "$_prev" -le "$2" ] || _prev=$(( _prev - 86400 ))
 }
 
-# prev_weekly SCHEDULE NOW: the same for a weekly schedule (1970-01-01 was a Thursday).
-prev_weekly() {
-  _off=$(weekly_offset "$1") || return 1
+# set_prev_weekly SCHEDULE NOW: the same for a weekly schedule (1970-01-01 was a Thursday).
+set_prev_weekly() {
+  set_weekly_offset "$1" || return 1
   _days=$(( $2 / 86400 ))
-  _t=$(( (_days - (_days + 4) % 7) * 86400 + _off ))
-  [ "$_t" -le "$2" ] || _t=$(( _t - 604800 ))
-  echo "$_t"
+  _prev=$(( (_days - (_days + 4) % 7) * 86400 + _off ))
+  [ "$_prev" -le "$2" ] || _prev=$(( _prev - 604800 ))
 }
 
-next_daily() { _p=$(prev_daily "$1" "$2") || return 1; echo $(( _p + 86400 )); }
-next_weekly() { _p=$(prev_weekly "$1" "$2") || return 1; echo $(( _p + 604800 )); }
+prev_daily() { set_prev_daily "$1" "$2" || return 1; echo "$_prev"; }
+prev_weekly() { set_prev_weekly "$1" "$2" || return 1; echo "$_prev"; }
+next_daily() { set_prev_daily "$1" "$2" || return 1; echo $(( _prev + 86400 )); }
+next_weekly() { set_prev_weekly "$1" "$2" || return 1; echo $(( _prev + 604800 )); }
 
 # Unix time -> 20261201T023000Z (the stamp in archive names), and back. awk, not `date -d`:
 # GNU and busybox date parse differently; the civil-date arithmetic is the same everywhere.
@@ -67,45 +79,65 @@ epoch_stamp() {
     printf "%04d%02d%02dT%02d%02d%02dZ\n", y, m, d, int(s / 3600), int(s % 3600 / 60), s % 60 }'
 }
 
-# archive_epoch NAME: the Unix time in an archive's name; fails for names that are not archives.
-archive_epoch() {
-  _sfx=$(printf '%s' "$BACKUP_ARCHIVE_SUFFIX" | sed 's/[].[^$*\\/]/\\&/g')
-  _stamp=$(printf '%s\n' "$1" | sed -n "s/^[a-z-]*-.*\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)$_sfx\$/\\1/p")
-  [ -n "$_stamp" ] || return 1
-  awk -v s="$_stamp" 'BEGIN {
+# set_archive_stamp NAME: _stamp = the 20261201T023000Z in an archive's name, which is
+# "<kind>[-<release>]-<stamp><suffix>" (sed's ^[a-z-]*-.*\([0-9]\{8\}T[0-9]\{6\}Z\)<suffix>$);
+# fails for names that are not archives. Case patterns and parameter expansion, not two seds: the
+# lists below check every name.
+set_archive_stamp() {
+  case "$1" in *"$BACKUP_ARCHIVE_SUFFIX") ;; *) return 1 ;; esac
+  _rest=${1%"$BACKUP_ARCHIVE_SUFFIX"}
+  _stamp=${_rest#"${_rest%????????????????}"} # its last 16 characters
+  case "$_stamp" in [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z) ;; *) return 1 ;; esac
+  _rest=${_rest%"$_stamp"}
+  # ^[a-z-]*-.*: a "-", and only [a-z] before the first one.
+  case "$_rest" in *-*) ;; *) return 1 ;; esac
+  case "${_rest%%-*}" in *[!a-z]*) return 1 ;; esac
+}
+
+# The stamp's civil-date arithmetic, as an awk function epoch(stamp) that archive_epoch and the
+# lists below share: one awk for a whole list, not one per name.
+EPOCH_AWK='function epoch(s,  y, m, d, era, yoe, mm, doy, doe) {
     y = substr(s, 1, 4) + 0; m = substr(s, 5, 2) + 0; d = substr(s, 7, 2) + 0
     if (m <= 2) y--
     era = int(y / 400); yoe = y - era * 400; mm = m > 2 ? m - 3 : m + 9
     doy = int((153 * mm + 2) / 5) + d - 1; doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
     # %.0f, not %d: mawk and busybox awk print %d through a 32-bit int (wrong after 2038).
-    printf "%.0f\n", (era * 146097 + doe - 719468) * 86400 + substr(s, 10, 2) * 3600 + substr(s, 12, 2) * 60 + substr(s, 14, 2) }'
+    return sprintf("%.0f", (era * 146097 + doe - 719468) * 86400 + substr(s, 10, 2) * 3600 + substr(s, 12, 2) * 60 + substr(s, 14, 2)) }'
+
+# archive_epoch NAME: the Unix time in an archive's name; fails for names that are not archives.
+archive_epoch() {
+  set_archive_stamp "$1" || return 1
+  awk -v s="$_stamp" "$EPOCH_AWK"' BEGIN { print epoch(s) }'
 }
 
 # A release version as it may appear in a file name.
 release_label() { printf '%s' "$1" | tr -c 'A-Za-z0-9._' '_' | cut -c1-64; }
 
-# archive_name KIND EPOCH [RELEASE]
-archive_name() {
+# set_archive_name KIND EPOCH [RELEASE]: _aname; archive_name prints it.
+set_archive_name() {
   case "$1" in
-    daily) echo "daily-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
+    daily) _aname="daily-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
     pre-release)
       [ -n "${3:-}" ] || return 1
-      echo "pre-release-$(release_label "$3")-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
+      _aname="pre-release-$(release_label "$3")-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
     # Taken by `restore.sh apply` just before it replaces the live database.
-    pre-restore) echo "pre-restore-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
+    pre-restore) _aname="pre-restore-$(epoch_stamp "$2")$BACKUP_ARCHIVE_SUFFIX" ;;
     *) return 1 ;;
   esac
 }
+archive_name() { set_archive_name "$@" || return 1; echo "$_aname"; }
 
-# kind_of NAME: daily, pre-release or pre-restore (the prefix before the release and stamp).
-kind_of() {
+# set_kind NAME: _kind = daily, pre-release or pre-restore (the prefix before the release and
+# stamp); kind_of prints it.
+set_kind() {
   case "$1" in
-    daily-*) echo daily ;;
-    pre-release-*) echo pre-release ;;
-    pre-restore-*) echo pre-restore ;;
+    daily-*) _kind=daily ;;
+    pre-release-*) _kind=pre-release ;;
+    pre-restore-*) _kind=pre-restore ;;
     *) return 1 ;;
   esac
 }
+kind_of() { set_kind "$1" || return 1; echo "$_kind"; }
 
 # retention_select KEEP_LATEST RETENTION_DAYS NOW < names: prints the names to delete. Per kind,
 # the newest KEEP_LATEST are kept whatever their age (so never the newest, and never all of
@@ -114,11 +146,14 @@ retention_select() {
   _keep=$1 _days=$2 _now=$3
   [ "$_keep" -ge 1 ] 2>/dev/null || { log "retention: keepLatest must be >= 1, got '$_keep'"; return 1; }
   [ "$_days" -ge 1 ] 2>/dev/null || { log "retention: retentionDays must be >= 1, got '$_days'"; return 1; }
+  # "<kind> <stamp> <name>" from builtins, then one awk turns every stamp into its epoch:
+  # "<kind> <epoch> <name>" (the kind has no space, the stamp is 16 characters).
   while IFS= read -r _name; do
-    _kind=$(kind_of "$_name") || continue
-    _e=$(archive_epoch "$_name") || continue
-    printf '%s %s %s\n' "$_kind" "$_e" "$_name"
-  done | sort -k1,1 -k2,2nr | awk -v keep="$_keep" -v cutoff=$(( _now - _days * 86400 )) '
+    set_kind "$_name" || continue
+    set_archive_stamp "$_name" || continue
+    printf '%s %s %s\n' "$_kind" "$_stamp" "$_name"
+  done | awk "$EPOCH_AWK"' { i = index($0, " "); print substr($0, 1, i) epoch(substr($0, i + 1, 16)) substr($0, i + 17) }' |
+    sort -k1,1 -k2,2nr | awk -v keep="$_keep" -v cutoff=$(( _now - _days * 86400 )) '
     $1 != kind { kind = $1; rank = 0 }
     { rank++ }
     rank > keep && $2 < cutoff { print $3 }'
@@ -126,46 +161,75 @@ retention_select() {
 
 # Archives in BACKUP_DIR (names only, no temporary files), oldest first.
 list_archives() {
+  # "<stamp> <name>", then one awk: "<epoch> <name>".
   for _f in "$BACKUP_DIR"/*"$BACKUP_ARCHIVE_SUFFIX"; do
     [ -f "$_f" ] || continue
     _n=${_f##*/}
-    _e=$(archive_epoch "$_n") || continue
-    printf '%s %s\n' "$_e" "$_n"
-  done | sort -n | awk '{ print $2 }'
+    set_archive_stamp "$_n" || continue
+    printf '%s %s\n' "$_stamp" "$_n"
+  done | awk "$EPOCH_AWK"' { print epoch(substr($0, 1, 16)) substr($0, 17) }' | sort -n | awk '{ print $2 }'
+}
+
+# set_archive_count: _count = how many names list_archives prints, without a process.
+set_archive_count() {
+  _count=0
+  for _f in "$BACKUP_DIR"/*"$BACKUP_ARCHIVE_SUFFIX"; do
+    [ -f "$_f" ] && set_archive_stamp "${_f##*/}" && _count=$(( _count + 1 ))
+  done
 }
 
 newest_archive() { list_archives | tail -n 1; }
 
-# --- state (counters and timestamps that survive restarts; the metrics are rendered from it)
-state_file() { echo "$BACKUP_STATE_DIR/$1.state"; }
+# --- state (counters and timestamps that survive restarts; the metrics are rendered from it):
+# "KEY=VALUE" lines in $BACKUP_STATE_DIR/<name>.state (dump, restore-test, scheduler, offsite).
 
-state_get() { # FILE KEY DEFAULT
-  _v=""
-  [ -f "$1" ] && _v=$(sed -n "s/^$2=//p" "$1" | tail -n 1)
-  if [ -n "$_v" ]; then echo "$_v"; else echo "$3"; fi
+# set_lines FILE: _lines = its number of lines as wc -l counts them (newlines), without a process.
+set_lines() { _lines=0; while IFS= read -r _line; do _lines=$(( _lines + 1 )); done <"$1"; }
+
+# state_get_v FILE KEY DEFAULT: _got = the KEY's last value, or DEFAULT when it has none (or an
+# empty one); state_get prints it. A read loop, not sed | tail: no process. "|| [ -n ]" reads a
+# last line without a newline too, as sed does.
+state_get_v() {
+  _got=""
+  if [ -f "$1" ]; then
+    while IFS= read -r _line || [ -n "$_line" ]; do
+      case "$_line" in "$2="*) _got=${_line#"$2="} ;; esac
+    done <"$1"
+  fi
+  [ -n "$_got" ] || _got=$3
 }
+state_get() { state_get_v "$@"; echo "$_got"; }
 
 state_set() { # FILE KEY=VALUE...: one atomic rewrite
   _file=$1; shift
-  mkdir -p "${_file%/*}"
+  [ -d "${_file%/*}" ] || mkdir -p "${_file%/*}"
   _tmp="$_file.tmp.$$"
-  { [ -f "$_file" ] && cat "$_file"; for _kv in "$@"; do echo "$_kv"; done; } |
-    awk -F= '{ v[$1] = $0; if (!($1 in seen)) { order[++n] = $1; seen[$1] = 1 } } END { for (i = 1; i <= n; i++) print v[order[i]] }' >"$_tmp"
+  # The file's lines, then the new ones (a here-document: no cat, no pipeline); the last line of
+  # a key wins, in the order keys first appeared.
+  _kvs=$1; shift
+  for _kv in "$@"; do _kvs="$_kvs
+$_kv"; done
+  if [ -f "$_file" ]; then set -- "$_file" -; else set -- -; fi
+  awk -F= '{ v[$1] = $0; if (!($1 in seen)) { order[++n] = $1; seen[$1] = 1 } } END { for (i = 1; i <= n; i++) print v[order[i]] }' "$@" >"$_tmp" <<EOF
+$_kvs
+EOF
   mv -f "$_tmp" "$_file"
 }
 
 state_incr() { # FILE KEY: prints the new value
-  _n=$(( $(state_get "$1" "$2" 0) + 1 ))
+  state_get_v "$1" "$2" 0
+  _n=$(( $_got + 1 ))
   state_set "$1" "$2=$_n"
   echo "$_n"
 }
 
-# write_atomically PATH < content: readers (node-exporter's textfile collector, people) see the
-# old file or the new one, never half of one. The temporary name does not end in .prom.
+# write_atomically PATH TEXT: writes TEXT (printf, not a pipe into cat); readers (node-exporter's
+# textfile collector, people) see the old file or the new one, never half of one. The temporary
+# name does not end in .prom.
 write_atomically() {
-  mkdir -p "${1%/*}"
+  [ -d "${1%/*}" ] || mkdir -p "${1%/*}"
   _tmp="${1%/*}/.${1##*/}.tmp.$$"
-  cat >"$_tmp" && chmod 0644 "$_tmp" && mv -f "$_tmp" "$1"
+  printf '%s' "$2" >"$_tmp" && chmod 0644 "$_tmp" && mv -f "$_tmp" "$1"
 }
 
 # --- a lock, so a pre-release snapshot and a scheduled run never dump at the same time
@@ -173,7 +237,7 @@ write_atomically() {
 acquire_lock() {
   _lock="$BACKUP_STATE_DIR/lock"
   _waited=0
-  mkdir -p "$BACKUP_STATE_DIR"
+  [ -d "$BACKUP_STATE_DIR" ] || mkdir -p "$BACKUP_STATE_DIR"
   while ! mkdir "$_lock" 2>/dev/null; do
     _holder=$(cat "$_lock/pid" 2>/dev/null || true)
     if [ -n "$_holder" ] && ! kill -0 "$_holder" 2>/dev/null; then
@@ -190,9 +254,6 @@ acquire_lock() {
 
 release_lock() { rm -rf "$BACKUP_STATE_DIR/lock"; }
 
-# mongo-tools read the URI (with its password) from a --config file, so it never shows in `ps`.
-mongo_config_args() { echo "--config=$1"; }
-
 # --- metrics (docs/metrics-contract.md): rendered from the state files, written atomically
 # The series both the dump and the copier write carry ONE help text: node-exporter's textfile
 # collector merges the files and drops a family whose HELP differs from the first file's (the
@@ -201,29 +262,47 @@ mongo_config_args() { echo "--config=$1"; }
 HELP_RUNS="Backup runs of a database (service: mongodb-backup, postgres-backup), by outcome (*-backup-offsite: off-host copies of an archive)."
 HELP_LAST_SUCCESS="Unix time of the last successful backup (*-backup-offsite: dump time of the newest archive the off-host storage holds)."
 HELP_ARCHIVES="Backup archives kept (*-backup: on the backup volume; *-backup-offsite: on the off-host storage)."
-metric() { # NAME TYPE HELP, then "labels value" lines on stdin
-  printf '# HELP %s %s\n# TYPE %s %s\n' "$1" "$3" "$1" "$2"
-  while read -r _labels _value; do printf '%s{%s} %s\n' "$1" "$_labels" "$_value"; done
+# metric NAME TYPE HELP [LABELS VALUE]...: appends the family to $_prom, the text of the file
+# being rendered (built in a variable: no pipeline per family).
+metric() {
+  _prom="$_prom# HELP $1 $3
+# TYPE $1 $2
+"
+  _metric=$1; shift 3
+  while [ $# -ge 2 ]; do
+    _prom="$_prom$_metric{$1} $2
+"
+    shift 2
+  done
+}
+
+# gauge NAME HELP STATE_FILE KEY: a gauge of service="$BACKUP_SERVICE" from a state file (0 when unset).
+gauge() { state_get_v "$3" "$4" 0; metric "$1" gauge "$2" "$_s" "$_got"; }
+
+# runs NAME HELP STATE_FILE: the counter of runs by outcome.
+runs() {
+  state_get_v "$3" success 0; _ok=$_got
+  state_get_v "$3" failed 0
+  metric "$1" counter "$2" "$_s,status=\"success\"" "$_ok" "$_s,status=\"failed\"" "$_got"
 }
 
 # publish_metrics: the dump container's file, service="$BACKUP_SERVICE".
 publish_metrics() {
-  _d=$(state_file dump) _r=$(state_file restore-test)
+  _d="$BACKUP_STATE_DIR/dump.state" _r="$BACKUP_STATE_DIR/restore-test.state"
   _s="service=\"$BACKUP_SERVICE\""
-  {
-    printf '%s\n' "$_s,status=\"success\" $(state_get "$_d" success 0)" "$_s,status=\"failed\" $(state_get "$_d" failed 0)" |
-      metric enrichment_backup_runs_total counter "$HELP_RUNS"
-    # 0 until a dump succeeds: BackupTooOld then fires, which is the truth (there is no backup).
-    echo "$_s $(state_get "$_d" last_success 0)" | metric enrichment_backup_last_success_timestamp_seconds gauge "$HELP_LAST_SUCCESS"
-    echo "$_s $(state_get "$_d" last_end 0)" | metric enrichment_backup_last_run_end_timestamp_seconds gauge "Unix time the last backup run ended, whatever its outcome."
-    echo "$_s $(state_get "$_d" last_ok 0)" | metric enrichment_backup_last_run_success gauge "1 when the last backup run succeeded, 0 when it failed."
-    echo "$_s $(state_get "$_d" last_duration 0)" | metric enrichment_backup_last_run_duration_seconds gauge "Duration of the last backup run."
-    echo "$_s $(state_get "$_d" last_size 0)" | metric enrichment_backup_last_size_bytes gauge "Size of the newest verified archive."
-    echo "$_s $(list_archives | wc -l | tr -d ' ')" | metric enrichment_backup_archives gauge "$HELP_ARCHIVES"
-    printf '%s\n' "$_s,status=\"success\" $(state_get "$_r" success 0)" "$_s,status=\"failed\" $(state_get "$_r" failed 0)" |
-      metric enrichment_backup_restore_test_runs_total counter "Restore tests into the scratch database, by outcome."
-    echo "$_s $(state_get "$_r" last_success 0)" | metric enrichment_backup_last_restore_test_timestamp_seconds gauge "Unix time a backup was last restored successfully into a scratch database (the restore test)."
-  } | write_atomically "$BACKUP_METRICS_DIR/$BACKUP_SERVICE.prom"
+  _prom=""
+  runs enrichment_backup_runs_total "$HELP_RUNS" "$_d"
+  # 0 until a dump succeeds: BackupTooOld then fires, which is the truth (there is no backup).
+  gauge enrichment_backup_last_success_timestamp_seconds "$HELP_LAST_SUCCESS" "$_d" last_success
+  gauge enrichment_backup_last_run_end_timestamp_seconds "Unix time the last backup run ended, whatever its outcome." "$_d" last_end
+  gauge enrichment_backup_last_run_success "1 when the last backup run succeeded, 0 when it failed." "$_d" last_ok
+  gauge enrichment_backup_last_run_duration_seconds "Duration of the last backup run." "$_d" last_duration
+  gauge enrichment_backup_last_size_bytes "Size of the newest verified archive." "$_d" last_size
+  set_archive_count
+  metric enrichment_backup_archives gauge "$HELP_ARCHIVES" "$_s" "$_count"
+  runs enrichment_backup_restore_test_runs_total "Restore tests into the scratch database, by outcome." "$_r"
+  gauge enrichment_backup_last_restore_test_timestamp_seconds "Unix time a backup was last restored successfully into a scratch database (the restore test)." "$_r" last_success
+  write_atomically "$BACKUP_METRICS_DIR/$BACKUP_SERVICE.prom" "$_prom"
 }
 
 # --- dump.sh and restore.sh: the part every engine shares. An engine's dump.sh sets
@@ -249,23 +328,27 @@ dump_main() {
   : "${BACKUP_DATABASE:?BACKUP_DATABASE is not set}"
   : "${BACKUP_LOCK_WAIT_SECONDS:=3600}"
   : "${BACKUP_TOOL_TIMEOUT_SECONDS:=7200}"
-  dump_started=$(now)
-  dump_name=$(archive_name "${1:-daily}" "$dump_started" "${2:-}") || die "usage: dump.sh daily | pre-release <release> | pre-restore"
-  mkdir -p "$BACKUP_DIR" "$BACKUP_STATE_DIR" || die "cannot create $BACKUP_DIR"
+  set_now; dump_started=$_now
+  set_archive_name "${1:-daily}" "$dump_started" "${2:-}" || die "usage: dump.sh daily | pre-release <release> | pre-restore"
+  dump_name=$_aname
+  [ -d "$BACKUP_DIR" ] && [ -d "$BACKUP_STATE_DIR" ] || mkdir -p "$BACKUP_DIR" "$BACKUP_STATE_DIR" || die "cannot create $BACKUP_DIR"
   acquire_lock "$BACKUP_LOCK_WAIT_SECONDS" || die "another backup run holds the lock for more than ${BACKUP_LOCK_WAIT_SECONDS}s"
   trap 'release_lock' EXIT
   dump_partial="$BACKUP_DIR/.$dump_name.partial"
   dump_log="$BACKUP_STATE_DIR/last-dump.log"
-  dump_state=$(state_file dump)
+  dump_state="$BACKUP_STATE_DIR/dump.state"
 
   log "dumping database $BACKUP_DATABASE to $dump_name"
   engine_dump "$dump_partial" "$dump_log"
-  _size=$(wc -c <"$dump_partial" | tr -d ' ')
+  # ${##* } instead of tr -d ' ': some wc pad the number with spaces.
+  _size=$(wc -c <"$dump_partial"); _size=${_size##* }
   mv -f "$dump_partial.counts" "$BACKUP_DIR/$dump_name.counts" && mv -f "$dump_partial" "$BACKUP_DIR/$dump_name" || dump_fail "cannot rename the archive into place"
-  log "verified $dump_name ($_size bytes, $(wc -l <"$BACKUP_DIR/$dump_name.counts" | tr -d ' ') $engine_items)"
+  set_lines "$BACKUP_DIR/$dump_name.counts"
+  log "verified $dump_name ($_size bytes, $_lines $engine_items)"
 
   # Retention runs only after a success, so failures never delete anything.
-  list_archives | retention_select "$BACKUP_KEEP_LATEST" "$BACKUP_RETENTION_DAYS" "$(now)" | while IFS= read -r _old; do
+  set_now
+  list_archives | retention_select "$BACKUP_KEEP_LATEST" "$BACKUP_RETENTION_DAYS" "$_now" | while IFS= read -r _old; do
     [ "$_old" = "$dump_name" ] && continue
     log "retention: deleting $_old (older than $BACKUP_RETENTION_DAYS days, not among the newest $BACKUP_KEEP_LATEST)"
     rm -f "$BACKUP_DIR/$_old" "$BACKUP_DIR/$_old.counts"
@@ -276,12 +359,14 @@ dump_main() {
 }
 
 dump_finish() { # OUTCOME SIZE
-  _ended=$(now)
+  set_now; _ended=$_now
   if [ "$1" = success ]; then
-    state_set "$dump_state" "success=$(( $(state_get "$dump_state" success 0) + 1 ))" "last_success=$_ended" "last_ok=1" \
+    state_get_v "$dump_state" success 0
+    state_set "$dump_state" "success=$(( $_got + 1 ))" "last_success=$_ended" "last_ok=1" \
       "last_end=$_ended" "last_duration=$(( _ended - dump_started ))" "last_size=$2" "last_archive=$dump_name"
   else
-    state_set "$dump_state" "failed=$(( $(state_get "$dump_state" failed 0) + 1 ))" "last_ok=0" "last_end=$_ended" "last_duration=$(( _ended - dump_started ))"
+    state_get_v "$dump_state" failed 0
+    state_set "$dump_state" "failed=$(( $_got + 1 ))" "last_ok=0" "last_end=$_ended" "last_duration=$(( _ended - dump_started ))"
   fi
   publish_metrics
 }

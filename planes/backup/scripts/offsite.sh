@@ -9,37 +9,43 @@ set -u
 . "${0%/*}/lib.sh"
 : "${BACKUP_REMOTE:?BACKUP_REMOTE is not set (rclone remote:bucket/prefix)}"
 : "${BACKUP_OFFSITE_INTERVAL_SECONDS:=900}"
-state=$(state_file offsite)
+state="$BACKUP_STATE_DIR/offsite.state"
 rclone_run() { rclone --config="${RCLONE_CONFIG:-/run/secrets/rclone.conf}" --retries=3 --low-level-retries=5 "$@"; }
 
 remote_archives() { rclone_run lsf --files-only --include "*$BACKUP_ARCHIVE_SUFFIX" "$BACKUP_REMOTE" 2>>"$BACKUP_STATE_DIR/last-offsite.log"; }
 
 publish() {
   _s="service=\"$BACKUP_SERVICE\""
-  {
-    printf '%s\n' "$_s,status=\"success\" $(state_get "$state" success 0)" "$_s,status=\"failed\" $(state_get "$state" failed 0)" |
-      metric enrichment_backup_runs_total counter "$HELP_RUNS"
-    echo "$_s $(state_get "$state" last_success 0)" | metric enrichment_backup_last_success_timestamp_seconds gauge "$HELP_LAST_SUCCESS"
-    echo "$_s $(state_get "$state" remote_archives 0)" | metric enrichment_backup_archives gauge "$HELP_ARCHIVES"
-  } | write_atomically "$BACKUP_METRICS_DIR/$BACKUP_SERVICE.prom"
+  _prom=""
+  runs enrichment_backup_runs_total "$HELP_RUNS" "$state"
+  gauge enrichment_backup_last_success_timestamp_seconds "$HELP_LAST_SUCCESS" "$state" last_success
+  gauge enrichment_backup_archives "$HELP_ARCHIVES" "$state" remote_archives
+  write_atomically "$BACKUP_METRICS_DIR/$BACKUP_SERVICE.prom" "$_prom"
 }
 
-failed() { state_set "$state" "failed=$(( $(state_get "$state" failed 0) + 1 ))"; log "FAILED: $*"; }
+failed() { state_get_v "$state" failed 0; state_set "$state" "failed=$(( $_got + 1 ))"; log "FAILED: $*"; }
+
+# The newline that ends each line of a listing (for case patterns that match whole lines).
+nl='
+'
 
 # One round; returns non-zero when something failed.
 round() {
   : >"$BACKUP_STATE_DIR/last-offsite.log"
   remote=$(remote_archives) || { failed "cannot list $BACKUP_REMOTE ($(tail -n 1 "$BACKUP_STATE_DIR/last-offsite.log"))"; return 1; }
   # Archives retention would delete right away are not copied in the first place.
-  expired=$(list_archives | retention_select "$BACKUP_KEEP_LATEST" "$BACKUP_RETENTION_DAYS" "$(now)")
+  set_now
+  expired=$(list_archives | retention_select "$BACKUP_KEEP_LATEST" "$BACKUP_RETENTION_DAYS" "$_now")
   rc=0
   for name in $(list_archives); do
-    printf '%s\n' "$remote" | grep -qxF "$name" && continue
-    printf '%s\n' "$expired" | grep -qxF "$name" && continue
+    # A whole line of the listing (grep -qxF), as a case pattern: no process per archive.
+    case "$nl$remote$nl" in *"$nl$name$nl"*) continue ;; esac
+    case "$nl$expired$nl" in *"$nl$name$nl"*) continue ;; esac
     # .counts first: an archive on the remote always has its counts beside it.
     if { [ ! -f "$BACKUP_DIR/$name.counts" ] || rclone_run copyto "$BACKUP_DIR/$name.counts" "$BACKUP_REMOTE/$name.counts"; } &&
       rclone_run copyto "$BACKUP_DIR/$name" "$BACKUP_REMOTE/$name" 2>>"$BACKUP_STATE_DIR/last-offsite.log"; then
-      state_set "$state" "success=$(( $(state_get "$state" success 0) + 1 ))"
+      state_get_v "$state" success 0
+      state_set "$state" "success=$(( $_got + 1 ))"
       log "copied $name to $BACKUP_REMOTE"
     else
       failed "copying $name to $BACKUP_REMOTE ($(tail -n 1 "$BACKUP_STATE_DIR/last-offsite.log"))"
@@ -48,13 +54,21 @@ round() {
     fi
   done
   remote=$(remote_archives) || { failed "cannot list $BACKUP_REMOTE after copying"; return 1; }
-  for old in $(printf '%s\n' "$remote" | retention_select "$BACKUP_KEEP_LATEST" "$BACKUP_RETENTION_DAYS" "$(now)"); do
+  set_now
+  for old in $(printf '%s\n' "$remote" | retention_select "$BACKUP_KEEP_LATEST" "$BACKUP_RETENTION_DAYS" "$_now"); do
     log "retention: deleting $old from $BACKUP_REMOTE"
     rclone_run deletefile "$BACKUP_REMOTE/$old" && rclone_run deletefile "$BACKUP_REMOTE/$old.counts" 2>/dev/null
     remote=$(printf '%s\n' "$remote" | grep -vxF "$old")
   done
-  newest=$(printf '%s\n' "$remote" | while IFS= read -r n; do archive_epoch "$n"; done | sort -n | tail -n 1)
-  state_set "$state" "last_success=${newest:-0}" "remote_archives=$(printf '%s\n' "$remote" | grep -c .)"
+  # The archives' stamps, then one awk for their epochs (lib.sh's epoch), not one archive_epoch each.
+  newest=$(printf '%s\n' "$remote" | while IFS= read -r n; do set_archive_stamp "$n" && echo "$_stamp"; done |
+    awk "$EPOCH_AWK"' { print epoch($0) }' | sort -n | tail -n 1)
+  # Lines that are not empty (grep -c .), counted by the shell.
+  count=0
+  while IFS= read -r n; do [ -z "$n" ] || count=$(( count + 1 )); done <<EOF
+$remote
+EOF
+  state_set "$state" "last_success=${newest:-0}" "remote_archives=$count"
   return "$rc"
 }
 
@@ -62,7 +76,9 @@ mkdir -p "$BACKUP_STATE_DIR" "$BACKUP_METRICS_DIR" || die "cannot create $BACKUP
 trap 'log "stopping"; exit 0' TERM INT
 log "copying $BACKUP_DIR to $BACKUP_REMOTE every ${BACKUP_OFFSITE_INTERVAL_SECONDS}s"
 while :; do
-  echo "$(now)" | write_atomically "$BACKUP_STATE_DIR/heartbeat"
+  set_now
+  write_atomically "$BACKUP_STATE_DIR/heartbeat" "$_now
+"
   round || true
   publish
   [ -z "${BACKUP_ONCE:-}" ] || exit 0

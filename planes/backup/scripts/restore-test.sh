@@ -7,17 +7,19 @@ set -u
 . "${0%/*}/lib.sh"
 : "${BACKUP_LOCK_WAIT_SECONDS:=3600}"
 
-state=$(state_file restore-test)
-started=$(now)
+state="$BACKUP_STATE_DIR/restore-test.state"
+set_now; started=$_now
 acquire_lock "$BACKUP_LOCK_WAIT_SECONDS" || die "another backup run holds the lock"
 trap 'release_lock' EXIT
 
 outcome() { # success|failed MESSAGE
   if [ "$1" = success ]; then
-    state_set "$state" "success=$(( $(state_get "$state" success 0) + 1 ))" "last_success=$(now)" "last_archive=$archive"
+    state_get_v "$state" success 0; set_now
+    state_set "$state" "success=$(( $_got + 1 ))" "last_success=$_now" "last_archive=$archive"
     log "restore test passed: $2"
   else
-    state_set "$state" "failed=$(( $(state_get "$state" failed 0) + 1 ))" "last_failure=$(now)"
+    state_get_v "$state" failed 0; set_now
+    state_set "$state" "failed=$(( $_got + 1 ))" "last_failure=$_now"
     log "restore test FAILED: $2"
   fi
   publish_metrics
@@ -43,4 +45,5 @@ if [ -n "$problems" ]; then
   outcome failed "$archive: $(printf '%s' "$problems" | tr '\n' ';')"
   exit 1
 fi
-outcome success "$archive: $(wc -l <"$expected" | tr -d ' ') collections, $(awk '{ s += $2 } END { print s + 0 }' "$expected") documents, counts match (took $(( $(now) - started ))s)"
+set_lines "$expected"; set_now
+outcome success "$archive: $_lines collections, $(awk '{ s += $2 } END { print s + 0 }' "$expected") documents, counts match (took $(( _now - started ))s)"

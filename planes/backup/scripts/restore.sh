@@ -11,6 +11,8 @@
 set -u
 . "${0%/*}/lib.sh"
 : "${BACKUP_MONGO_CONFIG:?BACKUP_MONGO_CONFIG is not set}"
+# mongo-tools read the URI (with its password) from a --config file, so it never shows in `ps`.
+config_arg="--config=$BACKUP_MONGO_CONFIG"
 
 # restored_counts LOG: "finished restoring <db>.<coll> (<n> documents, <f> failures)" -> "<coll> <n> <f>"
 restored_counts() {
@@ -18,7 +20,7 @@ restored_counts() {
 }
 
 engine_restore_scratch() { # ARCHIVE LOG
-  timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "${BACKUP_TOOL_TIMEOUT_SECONDS:-7200}" mongorestore "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --archive="$1" --gzip \
+  timeout -k "${BACKUP_TOOL_KILL_SECONDS:-60}" "${BACKUP_TOOL_TIMEOUT_SECONDS:-7200}" mongorestore "$config_arg" --archive="$1" --gzip \
     --nsInclude="$BACKUP_DATABASE.*" --nsFrom="$BACKUP_DATABASE.*" --nsTo="$BACKUP_SCRATCH_DATABASE.*" \
     --drop --stopOnError >"$2" 2>&1 || { cat "$2" >&2; die "mongorestore into $BACKUP_SCRATCH_DATABASE failed"; }
   restored_counts "$2"
@@ -31,12 +33,12 @@ engine_apply_ready() {
 
 engine_restore_apply() { # ARCHIVE SAFETY
   log "replacing the collections of $BACKUP_DATABASE from ${1##*/}"
-  mongorestore "$(mongo_config_args "$BACKUP_RESTORE_CONFIG")" --archive="$1" --gzip --nsInclude="$BACKUP_DATABASE.*" --drop --stopOnError >&2 ||
+  mongorestore "--config=$BACKUP_RESTORE_CONFIG" --archive="$1" --gzip --nsInclude="$BACKUP_DATABASE.*" --drop --stopOnError >&2 ||
     die "mongorestore into $BACKUP_DATABASE failed: restore $2 to return to the state before"
 }
 
 case "${1:-}" in
   export-scratch)
-    exec mongodump "$(mongo_config_args "$BACKUP_MONGO_CONFIG")" --db="${BACKUP_SCRATCH_DATABASE:?BACKUP_SCRATCH_DATABASE is not set}" --archive ;;
+    exec mongodump "$config_arg" --db="${BACKUP_SCRATCH_DATABASE:?BACKUP_SCRATCH_DATABASE is not set}" --archive ;;
   *) restore_main "$@" ;;
 esac

@@ -10,29 +10,30 @@ set -u
 : "${BACKUP_RESTORE_TEST_SCHEDULE:?BACKUP_RESTORE_TEST_SCHEDULE is not set}"
 : "${BACKUP_TICK_SECONDS:=30}"
 
-prev_daily "$BACKUP_SCHEDULE" 0 >/dev/null || die "BACKUP_SCHEDULE must be \"HH:MM\" (UTC), got '$BACKUP_SCHEDULE'"
-prev_weekly "$BACKUP_RESTORE_TEST_SCHEDULE" 0 >/dev/null || die "BACKUP_RESTORE_TEST_SCHEDULE must be \"<day> HH:MM\" (UTC), got '$BACKUP_RESTORE_TEST_SCHEDULE'"
+set_prev_daily "$BACKUP_SCHEDULE" 0 || die "BACKUP_SCHEDULE must be \"HH:MM\" (UTC), got '$BACKUP_SCHEDULE'"
+set_prev_weekly "$BACKUP_RESTORE_TEST_SCHEDULE" 0 || die "BACKUP_RESTORE_TEST_SCHEDULE must be \"<day> HH:MM\" (UTC), got '$BACKUP_RESTORE_TEST_SCHEDULE'"
 mkdir -p "$BACKUP_DIR" "$BACKUP_STATE_DIR" "$BACKUP_METRICS_DIR" || die "cannot create the backup directories"
 rm -f "$BACKUP_DIR"/.*.partial "$BACKUP_DIR"/.*.partial.* 2>/dev/null
 publish_metrics
-sched=$(state_file scheduler)
+sched="$BACKUP_STATE_DIR/scheduler.state"
 # PID 1 ignores signals it does not trap: without this, `docker stop` waits for SIGKILL.
 trap 'log "stopping"; exit 0' TERM INT
 
 # due JOB PREV_SLOT: whether the job's last attempt predates the latest scheduled slot.
-due() { [ "$(state_get "$sched" "$1" 0)" -lt "$2" ]; }
+due() { state_get_v "$sched" "$1" 0; [ "$_got" -lt "$2" ]; }
 
 log "schedule: dump daily at $BACKUP_SCHEDULE UTC, restore test $BACKUP_RESTORE_TEST_SCHEDULE UTC"
 while :; do
-  t=$(now)
-  echo "$t" | write_atomically "$BACKUP_STATE_DIR/heartbeat"
-  slot=$(prev_daily "$BACKUP_SCHEDULE" "$t")
-  if due dump "$slot"; then
+  set_now; t=$_now
+  write_atomically "$BACKUP_STATE_DIR/heartbeat" "$t
+"
+  set_prev_daily "$BACKUP_SCHEDULE" "$t"
+  if due dump "$_prev"; then
     state_set "$sched" "dump=$t"
     "${0%/*}/dump.sh" daily >/dev/null || log "the dump failed; next attempt at $(epoch_stamp "$(next_daily "$BACKUP_SCHEDULE" "$t")")"
   fi
-  slot=$(prev_weekly "$BACKUP_RESTORE_TEST_SCHEDULE" "$t")
-  if due restore_test "$slot"; then
+  set_prev_weekly "$BACKUP_RESTORE_TEST_SCHEDULE" "$t"
+  if due restore_test "$_prev"; then
     state_set "$sched" "restore_test=$t"
     "${0%/*}/restore-test.sh" || log "the restore test failed; next at $(epoch_stamp "$(next_weekly "$BACKUP_RESTORE_TEST_SCHEDULE" "$t")")"
   fi
