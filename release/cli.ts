@@ -131,6 +131,26 @@ export async function runCli(io: Io, usage: string, body: () => Promise<number>)
 }
 
 /**
+ * A command's run function: parses `argv` with its spec, answers --help with the usage (exit 0),
+ * maps UsageErrors to exit 3 (runCli) and otherwise runs `body` with the parsed arguments.
+ */
+export function runCommand<T extends Options>(
+  io: Io,
+  spec: CommandSpec<T>,
+  argv: string[],
+  body: (parsed: ReturnType<typeof parseCommand<T>>) => Promise<number>,
+): Promise<number> {
+  return runCli(io, spec.usage, async () => {
+    const parsed = parseCommand(spec, argv);
+    if ((parsed.values as { help?: unknown }).help === true) {
+      io.out(spec.usage);
+      return EXIT.ok;
+    }
+    return body(parsed);
+  });
+}
+
+/**
  * What a command answers from its spec alone: --help prints the usage (exit 0), a usage error its
  * line (exit 3), as the implementation would. Undefined when the implementation has to run (it
  * parses the same arguments with the same spec again).

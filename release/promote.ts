@@ -4,7 +4,7 @@
 // replaced) and prints the diff.
 import * as path from "node:path";
 import { Clock, realClock, replayClock, runAnalysis, SamplingPlan } from "./analysis";
-import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "./cli";
+import { badUsage, EXIT, Io, runCommand, UsageError } from "./cli";
 import { PROMOTE } from "./promote.usage";
 import { unifiedDiff } from "./diff";
 import { humanDuration, parseDuration } from "./duration";
@@ -77,12 +77,7 @@ function unreachableAdvice(url: string, stack: string, error: PrometheusError): 
 }
 
 export async function runPromote(argv: string[], io: Io, deps: PromoteDeps = {}): Promise<number> {
-  return runCli(io, PROMOTE.usage, async () => {
-    const { values } = parseCommand(PROMOTE, argv);
-    if (values.help) {
-      io.out(PROMOTE.usage);
-      return EXIT.ok;
-    }
+  return runCommand(io, PROMOTE, argv, async ({ values }) => {
     if (!values.from || !values.to) throw badUsage("--from and --to are required");
     if (values.from === values.to) throw badUsage(`--from and --to name the same stack (${values.from})`);
     if (values["skip-verify"] && values["verify-outputs"]) throw badUsage("give --verify-outputs or --skip-verify, not both");

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { scratchDatabase } from "../config/backup";
 import { BACKUP_PATHS, BACKUP_SERVICE } from "../facts/backupPaths";
-import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "./cli";
+import { badUsage, EXIT, Io, runCommand, UsageError } from "./cli";
 import { RESTORE } from "./restore.usage";
 import { ArchiveFormatError, compareSummaries, renderComparison, summarizeArchive } from "./restoreArchive";
 import { loadStack, stackFilePath } from "./stackEdit";
@@ -75,12 +75,7 @@ export function rollbackSnapshotHint(stack: string, fromVersion: string): string
 }
 
 export async function runRestore(argv: string[], io: Io, execFor?: (container: string, dockerHost: string) => BackupExec): Promise<number> {
-  return runCli(io, RESTORE.usage, async () => {
-    const { values } = parseCommand(RESTORE, argv);
-    if (values.help) {
-      io.out(RESTORE.usage);
-      return EXIT.ok;
-    }
+  return runCommand(io, RESTORE, argv, async ({ values }) => {
     if (!values.stack) throw badUsage("--stack is required");
     if (values.dir && values["stack-file"]) throw badUsage("give --dir or --stack-file, not both");
     if (values.archive && values["before-release"]) throw badUsage("give --archive or --before-release, not both");

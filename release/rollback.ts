@@ -1,7 +1,7 @@
 // `npm run rollback -- --stack production`: restores the most recent release recorded in the
 // stack's releaseHistory (or the one named by --to) and prints the diff.
 import * as path from "node:path";
-import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "./cli";
+import { badUsage, EXIT, Io, runCommand, UsageError } from "./cli";
 import { ROLLBACK } from "./rollback.usage";
 import { unifiedDiff } from "./diff";
 import { rollbackSnapshotHint } from "./restore";
@@ -11,12 +11,7 @@ import { checkBeforeWrite, loadStack, stackFilePath, withRolledBackRelease, writ
 export { ROLLBACK_USAGE } from "./rollback.usage";
 
 export async function runRollback(argv: string[], io: Io): Promise<number> {
-  return runCli(io, ROLLBACK.usage, async () => {
-    const { values } = parseCommand(ROLLBACK, argv);
-    if (values.help) {
-      io.out(ROLLBACK.usage);
-      return EXIT.ok;
-    }
+  return runCommand(io, ROLLBACK, argv, async ({ values }) => {
     if (!values.stack) throw badUsage("--stack is required");
     if (values.dir && values["stack-file"]) throw badUsage("give --dir or --stack-file, not both");
     const file = values["stack-file"] ? path.resolve(values["stack-file"]) : stackFilePath(path.resolve(values.dir ?? "."), values.stack);

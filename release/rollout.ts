@@ -14,7 +14,7 @@ import { AGENT_CATALOG } from "../facts/agents";
 import { Release, ReleaseSchema, Settings } from "../config/schema";
 import { Clock, realClock } from "./analysis";
 import { analyseCanary, CanaryAnalysis, formatCanaryAnalysis, summarizeAnalysis } from "./canaryAnalysis";
-import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "./cli";
+import { badUsage, EXIT, Io, runCommand, UsageError } from "./cli";
 import { ROLLOUT } from "./rollout.usage";
 import { unifiedDiff } from "./diff";
 import { humanDuration, parseDuration } from "./duration";
@@ -454,12 +454,7 @@ function planDifferences(recorded: RolloutPlanRecord, asked: RolloutPlanRecord):
 }
 
 export async function runRollout(argv: string[], io: Io, deps: RolloutDeps = {}): Promise<number> {
-  return runCli(io, ROLLOUT.usage, async () => {
-    const { values } = parseCommand(ROLLOUT, argv);
-    if (values.help) {
-      io.out(ROLLOUT.usage);
-      return EXIT.ok;
-    }
+  return runCommand(io, ROLLOUT, argv, async ({ values }) => {
     if (!values.stack) throw badUsage("--stack is required");
     if (!values.to && !values.abort) throw badUsage("--to <version> is required (or --abort)");
     if (values.dir && values["stack-file"]) throw badUsage("give --dir or --stack-file, not both");

@@ -2,7 +2,7 @@
 // scripts/bench.usage.ts): synthesizes a stack (production by default) at 2, 20 and 200 workers and reports,
 // for each, the resource count, the evaluation's wall milliseconds and peak heap. A report, not a
 // timed test: it prints whether 200 workers stayed within 3x the time of 2 (linear growth).
-import { badUsage, EXIT, Io, parseCommand, runCli } from "../release/cli";
+import { badUsage, EXIT, Io, runCommand } from "../release/cli";
 import { synthesizeWithStats, SynthError } from "../synth";
 import { BENCH } from "./bench.usage";
 
@@ -15,12 +15,7 @@ function counts(text: string, name: string, min: number): number[] {
 }
 
 export async function runBench(argv: string[], io: Io): Promise<number> {
-  return runCli(io, BENCH.usage, async () => {
-    const { values } = parseCommand(BENCH, argv);
-    if (values.help) {
-      io.out(BENCH.usage);
-      return EXIT.ok;
-    }
+  return runCommand(io, BENCH, argv, async ({ values }) => {
     const sizes = counts(values.workers, "workers", 1);
     if (!/^\d+$/.test(values.runs) || Number(values.runs) < 1) throw badUsage(`--runs: expected an integer >= 1, got ${JSON.stringify(values.runs)}`);
     const runs = Number(values.runs);

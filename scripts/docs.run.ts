@@ -4,7 +4,7 @@
 // tests/docs.generated.test.ts fails when a committed file differs from what this would write.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { EXIT, Io, parseCommand, runCli } from "../release/cli";
+import { EXIT, Io, runCommand } from "../release/cli";
 import { synthesize } from "../synth";
 import { renderServiceTable } from "../synth/table";
 import { renderTree } from "../synth/write";
@@ -42,12 +42,7 @@ export async function renderGraphDoc(stack: string): Promise<string> {
 export const graphDocPath = (stack: string) => path.join(ROOT, "docs", "graph", `${stack}.md`);
 
 export async function runDocs(argv: string[], io: Io): Promise<number> {
-  return runCli(io, DOCS.usage, async () => {
-    const { values } = parseCommand(DOCS, argv);
-    if (values.help) {
-      io.out(DOCS.usage);
-      return EXIT.ok;
-    }
+  return runCommand(io, DOCS, argv, async ({ values }) => {
     let stale = 0;
     for (const stack of GENERATED_STACKS) {
       const text = await renderGraphDoc(stack);

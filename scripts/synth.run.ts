@@ -6,7 +6,7 @@
 // over the synthesized resources.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { badUsage, EXIT, Io, parseCommand, runCli, UsageError } from "../release/cli";
+import { badUsage, EXIT, Io, runCommand, UsageError } from "../release/cli";
 import { evaluate, stackConfigEnvironment, type EvaluateOptions, type Evaluation } from "../synth/evaluate";
 import { renderServiceTable } from "../synth/table";
 import { renderTree, writeSynth } from "../synth/write";
@@ -27,12 +27,7 @@ export interface SynthDeps {
 
 export async function runSynth(argv: string[], io: Io, deps: SynthDeps = {}): Promise<number> {
   const evaluateStack = deps.evaluate ?? ((options: EvaluateOptions) => evaluate(options));
-  return runCli(io, SYNTH.usage, async () => {
-    const { values: args } = parseCommand(SYNTH, argv);
-    if (args.help) {
-      io.out(SYNTH.usage);
-      return EXIT.ok;
-    }
+  return runCommand(io, SYNTH, argv, async ({ values: args }) => {
     if (!args.stack) throw badUsage("--stack is required");
     let packConfig: PackConfig = {};
     if (args["policy-config"]) {

@@ -3,7 +3,7 @@
 // describe, on its Docker host, and prints a table (or --json). Read-only, except the opt-in test
 // alert and one probe document in a scratch collection that it removes.
 import * as path from "node:path";
-import { badUsage, EXIT, type Io, parseCommand, runCli, UsageError } from "../release/cli";
+import { badUsage, EXIT, type Io, runCommand, UsageError } from "../release/cli";
 import { VERIFY } from "./run.usage";
 import { loadStack, stackFilePath } from "../release/stackEdit";
 import { runbookOf, VERIFY_CATALOG, type VerifyCheck } from "./catalog";
@@ -171,12 +171,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
 }
 
 export async function runVerify(argv: string[], io: Io): Promise<number> {
-  return runCli(io, VERIFY.usage, async () => {
-    const { values } = parseCommand(VERIFY, argv);
-    if (values.help) {
-      io.out(VERIFY.usage);
-      return EXIT.ok;
-    }
+  return runCommand(io, VERIFY, argv, async ({ values }) => {
     if (!values.stack) throw badUsage("--stack is required");
     const only = values.only?.split(",").map((name) => name.trim()).filter(Boolean);
     if (values.only !== undefined && !only?.length) throw badUsage("--only needs at least one check name");
