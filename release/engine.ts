@@ -5,6 +5,7 @@
 // the two commands do not already give; tests hand the rollout a fake engine instead.
 import { spawn } from "node:child_process";
 import * as path from "node:path";
+import { humanDuration } from "./duration";
 
 export interface EngineResult {
   ok: boolean;
@@ -38,8 +39,20 @@ export interface PulumiCliOptions {
   extraArgs?: readonly string[];
   /** Each chunk of the CLI's output as it comes (the rollout prints it on stderr). */
   onOutput?(text: string): void;
-  /** Per command (default: none; `pulumi up` waits for every healthcheck). */
+  /**
+   * Per command. Past it the CLI gets SIGINT (Pulumi cancels the update and leaves the state
+   * consistent), then SIGKILL if it has not exited after `killAfterMs`; the result is a failure
+   * naming the timeout. Default: none (`pulumi up` waits for every healthcheck).
+   */
   timeoutMs?: number;
+  /** After SIGINT, how long the CLI may take to cancel before SIGKILL (default 60 s). */
+  killAfterMs?: number;
+  /**
+   * After the CLI exits, how long to wait for its output to close (default 10 s). A process it
+   * started that outlives it (a plugin, a command's child) can hold the pipe open for ever; the
+   * result is then taken from the exit code and the output read so far.
+   */
+  outputGraceMs?: number;
 }
 
 const TAIL_CHARS = 4000;
@@ -79,11 +92,15 @@ function run(options: PulumiCliOptions, args: string[]): Promise<EngineResult> {
   return new Promise((resolve) => {
     let tail = "";
     let settled = false;
+    let timedOut: string | undefined;
+    let exitCode: number | null = null;
+    let exitSignal: NodeJS.Signals | null = null;
+    const timers: NodeJS.Timeout[] = [];
     const finish = (result: Omit<EngineResult, "seconds" | "tail">) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      resolve({ ...result, tail, seconds: (Date.now() - started) / 1000 });
+      for (const timer of timers) clearTimeout(timer);
+      resolve({ ...result, ...(timedOut ? { ok: false, error: timedOut } : {}), tail, seconds: (Date.now() - started) / 1000 });
     };
     const child = spawn(command, args, { cwd: options.projectDir, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     const take = (chunk: Buffer) => {
@@ -93,19 +110,39 @@ function run(options: PulumiCliOptions, args: string[]): Promise<EngineResult> {
     };
     child.stdout.on("data", take);
     child.stderr.on("data", take);
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
+    if (options.timeoutMs) {
+      const limit = options.timeoutMs;
+      timers.push(
+        setTimeout(() => {
+          timedOut = `${command} ${args[0]} did not finish within ${humanDuration(limit / 1000)}: cancelled`;
+          take(Buffer.from(`\n[${timedOut}: SIGINT sent]\n`));
           child.kill("SIGINT"); // Pulumi cancels an update cleanly on SIGINT and leaves the state consistent.
-          setTimeout(() => child.kill("SIGKILL"), 30_000).unref();
-          finish({ ok: false, code: null, error: `${command} ${args[0]} did not finish within ${Math.round(options.timeoutMs! / 1000)} s` });
-        }, options.timeoutMs)
-      : undefined;
+          timers.push(
+            setTimeout(() => {
+              take(Buffer.from(`\n[${command} ${args[0]} still running ${humanDuration((options.killAfterMs ?? 60_000) / 1000)} after SIGINT: SIGKILL sent]\n`));
+              child.kill("SIGKILL");
+            }, options.killAfterMs ?? 60_000),
+          );
+        }, limit),
+      );
+    }
+    const outcome = () => ({ ok: exitCode === 0, code: exitCode, ...(exitSignal ? { error: `${command} ${args[0]} was stopped by ${exitSignal}` } : {}) });
     child.on("error", (error: NodeJS.ErrnoException) => {
       finish({ ok: false, code: null, error: error.code === "ENOENT" ? `${command}: not found (give the Pulumi CLI with --pulumi <path> or put it on PATH)` : error.message });
     });
-    child.on("close", (code, signal) => {
-      finish({ ok: code === 0, code, ...(signal ? { error: `${command} ${args[0]} was stopped by ${signal}` } : {}) });
+    child.on("exit", (code, signal) => {
+      exitCode = code;
+      exitSignal = signal;
+      timers.push(
+        setTimeout(() => {
+          take(Buffer.from(`\n[${command} ${args[0]} exited, but a process it started kept its output open; stopped reading]\n`));
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(outcome());
+        }, options.outputGraceMs ?? 10_000),
+      );
     });
+    child.on("close", () => finish(outcome()));
   });
 }
 

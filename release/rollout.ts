@@ -65,6 +65,9 @@ export interface RolloutDeps {
   fetch?: typeof fetch;
 }
 
+/** --up-timeout's default: far above a healthy up of the platform (minutes), short of "for ever". */
+const DEFAULT_UP_TIMEOUT_SECONDS = 30 * 60;
+
 const TERMINAL = new Set(["completed", "aborted"]);
 
 function duration(name: string, text: string | undefined, min: number): number | undefined {
@@ -465,6 +468,7 @@ export async function runRollout(argv: string[], io: Io, deps: RolloutDeps = {})
     const marginFlag = share(values.margin);
     const extensionsFlag = count("max-extensions", values["max-extensions"]);
     const timeoutMs = (duration("timeout", values.timeout, 0.1) ?? 10) * 1000;
+    const upTimeoutMs = (duration("up-timeout", values["up-timeout"], 1) ?? DEFAULT_UP_TIMEOUT_SECONDS) * 1000;
     const planFlags: PlanFlags = { steps: values.steps, pause: pauseFlag, window: windowFlag, margin: marginFlag, maxExtensions: extensionsFlag };
 
     const stackName = values.stack;
@@ -476,7 +480,7 @@ export async function runRollout(argv: string[], io: Io, deps: RolloutDeps = {})
     const projectDir = path.resolve(values.project ?? path.dirname(stackPath));
     const engine =
       deps.engine ??
-      pulumiCli({ stack: stackName, projectDir, command: values.pulumi, onOutput: (text) => process.stderr.write(text) });
+      pulumiCli({ stack: stackName, projectDir, command: values.pulumi, timeoutMs: upTimeoutMs, onOutput: (text) => process.stderr.write(text) });
 
     let measure = deps.measure;
     let prometheusUrl: string | undefined;

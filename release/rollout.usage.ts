@@ -44,6 +44,9 @@ Options:
   --state-dir <directory>    state, lock and audit (default: .rollout beside the stack file)
   --prometheus-url <url>     the stack's Prometheus (default: its promotion.prometheusUrl)
   --timeout <duration>       per-query timeout (default: 10s)
+  --up-timeout <duration>    how long one pulumi up (or preview) may run (default: 30m); past it
+                             the CLI gets SIGINT (it cancels cleanly) and the step fails: the
+                             rollout aborts, and the abort's own up has the same limit
   -h, --help                 show this help
 
 A pause must hold at least two of the stack's scrape intervals and a window at least four
@@ -78,6 +81,7 @@ export const ROLLOUT = defineCommand({
     "state-dir": { type: "string" },
     "prometheus-url": { type: "string" },
     timeout: { type: "string" },
+    "up-timeout": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
