@@ -25,6 +25,7 @@ import { BACKEND_DIR, buildContext, E2E_DIR, E2E_STACK, e2eCli, generatedConfigS
 import { scanForSecrets } from "./secretScan";
 import { putUploadsAsProvider, type ProviderUpload } from "../fixtures/engine";
 import { ROLLOUT_STEPS, rolloutContext } from "./scenarios/rollout";
+import { describeTree } from "./processTree";
 import { INGESTION_STEPS, type IngestionStepContext } from "./scenarios/ingestion";
 
 const IMAGES_JSON = path.join(E2E_DIR, "images.json");
@@ -53,14 +54,37 @@ const cliOutput: string[] = [];
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+/**
+ * A step that has not ended after this long fails with what was still running: every step here
+ * takes seconds to five minutes, and a hang must show itself in CI's log, not run into CI's own
+ * time limit. The step's work is left behind (its commands have deadlines of their own).
+ */
+const STEP_DEADLINE_MS = 20 * 60_000;
+
+/** The step in progress (for a report when the run is stopped from outside). */
+let currentStep: { name: string; started: number } | undefined;
+
 async function step(name: string, run: () => Promise<StepResult>): Promise<StepResult> {
   log(`\n== ${name}`);
   const started = Date.now();
+  currentStep = { name, started };
   let result: StepResult;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    result = await run();
+    result = await Promise.race([
+      run(),
+      new Promise<StepResult>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ ok: false, detail: `still running after ${STEP_DEADLINE_MS / 60_000} min; the e2e's processes then:\n${describeTree(process.pid)}` }),
+          STEP_DEADLINE_MS,
+        );
+      }),
+    ]);
   } catch (error) {
     result = { ok: false, detail: `threw: ${(error as Error).stack ?? String(error)}` };
+  } finally {
+    clearTimeout(timer);
+    currentStep = undefined;
   }
   const seconds = (Date.now() - started) / 1000;
   report.steps.push({ name, ok: result.ok, seconds: Number(seconds.toFixed(1)), detail: result.detail, ...(result.json === undefined ? {} : { json: result.json }) });
@@ -782,6 +806,18 @@ export function runSingleHost(parsed: E2EFlags): void {
     for (const line of summaryLines(report)) log(line);
     process.exit(1);
   });
+
+  // Stopped from outside (CI's time budget, ^C): say which step was running and what it ran.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      const running = currentStep ? `"${currentStep.name}" (running for ${((Date.now() - currentStep.started) / 1000).toFixed(0)} s)` : "none";
+      process.stderr.write(`e2e: ${signal} during step ${running}; the e2e's processes:\n${describeTree(process.pid)}\n`);
+      if (currentStep) report.steps.push({ name: currentStep.name, ok: false, seconds: (Date.now() - currentStep.started) / 1000, detail: `stopped by ${signal} while running` });
+      writeReport(path.join(E2E_DIR, "report.json"), report);
+      for (const line of summaryLines(report)) log(line);
+      process.exit(1);
+    });
+  }
 
   main().then(
     (code) => process.exit(code),

@@ -5,8 +5,17 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { describeTree, signalTree } from "../processTree";
 
 export const REPO = path.resolve(__dirname, "../../..");
+/**
+ * Per command: the slowest here (the first up, the plane off) take about 3 minutes; past these
+ * the CLI is cancelled and its processes are printed, so a hang fails one step instead of
+ * running into CI's time limit.
+ */
+const PREVIEW_TIMEOUT_MS = 10 * 60_000;
+const UP_TIMEOUT_MS = 15 * 60_000;
+const DESTROY_TIMEOUT_MS = 10 * 60_000;
 export const E2E_CACHE = process.env.E2E_CACHE || "/var/cache/enrichment-e2e";
 
 /** What build.sh built: where each piece is and its version (engine.env). */
@@ -107,7 +116,27 @@ export class PulumiCli {
       const child = spawn(bin, args, { cwd: this.options.cwd ?? REPO, env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
-      const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGTERM"), opts.timeoutMs) : undefined;
+      const timers: NodeJS.Timeout[] = [];
+      let settled = false;
+      const finish = (code: number | null) => {
+        if (settled) return;
+        settled = true;
+        for (const timer of timers) clearTimeout(timer);
+        if (eventLog) dropDebugDiagnostics(eventLog);
+        resolve({ code: code ?? 255, stdout, stderr, seconds: (Date.now() - started) / 1000 });
+      };
+      if (opts.timeoutMs) {
+        const limit = opts.timeoutMs;
+        timers.push(
+          setTimeout(() => {
+            // SIGINT: the CLI cancels cleanly; what it and its plugins still ran goes in the output.
+            stderr += `\n[pulumi ${args[0]} did not finish within ${limit / 60_000} min; its processes:\n${describeTree(child.pid ?? 0)}\nSIGINT sent]\n`;
+            process.stderr.write(stderr.slice(stderr.lastIndexOf("\n[pulumi ")));
+            signalTree(child.pid ?? 0, "SIGINT");
+            timers.push(setTimeout(() => signalTree(child.pid ?? 0, "SIGKILL"), 60_000));
+          }, limit),
+        );
+      }
       child.stdout.on("data", (d: Buffer) => {
         stdout += d.toString();
         if (!opts.quiet) process.stdout.write(d);
@@ -118,10 +147,17 @@ export class PulumiCli {
       });
       if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
       child.stdin.end();
-      child.on("close", (code) => {
-        if (timer) clearTimeout(timer);
-        if (eventLog) dropDebugDiagnostics(eventLog);
-        resolve({ code: code ?? 255, stdout, stderr, seconds: (Date.now() - started) / 1000 });
+      child.on("exit", (code) => {
+        // A plugin or command that outlives the CLI may hold its output open: 'close' would not come.
+        timers.push(
+          setTimeout(() => {
+            stderr += `\n[pulumi ${args[0]} exited (${code}) but a process it started kept its output open]\n`;
+            child.stdout.destroy();
+            child.stderr.destroy();
+            finish(code);
+          }, 10_000),
+        );
+        child.once("close", () => finish(code));
       });
     });
   }
@@ -170,16 +206,16 @@ export class PulumiCli {
   preview(opts: { json?: boolean; refresh?: boolean; expectNoChanges?: boolean; quiet?: boolean; extra?: string[] } = {}): Promise<RunResult> {
     return this.run(
       ["preview", ...this.stackArgs(), ...(opts.json ? ["--json"] : ["--diff"]), ...(opts.refresh ? ["--refresh"] : []), ...(opts.expectNoChanges ? ["--expect-no-changes"] : []), ...(opts.extra ?? [])],
-      { quiet: opts.quiet ?? opts.json, timeoutMs: 30 * 60_000 },
+      { quiet: opts.quiet ?? opts.json, timeoutMs: PREVIEW_TIMEOUT_MS },
     );
   }
 
   up(opts: { refresh?: boolean; quiet?: boolean; extra?: string[] } = {}): Promise<RunResult> {
-    return this.run(["up", "--yes", "--skip-preview", ...this.stackArgs(), ...(opts.refresh ? ["--refresh"] : []), ...(opts.extra ?? [])], { quiet: opts.quiet, timeoutMs: 40 * 60_000 });
+    return this.run(["up", "--yes", "--skip-preview", ...this.stackArgs(), ...(opts.refresh ? ["--refresh"] : []), ...(opts.extra ?? [])], { quiet: opts.quiet, timeoutMs: UP_TIMEOUT_MS });
   }
 
   destroy(opts: { quiet?: boolean; extra?: string[] } = {}): Promise<RunResult> {
-    return this.run(["destroy", "--yes", "--skip-preview", ...this.stackArgs(), ...(opts.extra ?? [])], { quiet: opts.quiet, timeoutMs: 30 * 60_000 });
+    return this.run(["destroy", "--yes", "--skip-preview", ...this.stackArgs(), ...(opts.extra ?? [])], { quiet: opts.quiet, timeoutMs: DESTROY_TIMEOUT_MS });
   }
 
   /** The stack's outputs; with showSecrets, in plain text (only ever kept in memory). */

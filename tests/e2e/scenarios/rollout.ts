@@ -27,6 +27,7 @@ import { readAudit, readState, rolloutFiles } from "../../../release/rolloutStat
 import { loadStack, writeAtomically } from "../../../release/stackEdit";
 import type { E2EContext, StepResult } from "../context";
 import type { PulumiCli } from "../engine/pulumi";
+import { describeTree, signalTree } from "../processTree";
 
 const REPO = path.resolve(__dirname, "../../..");
 
@@ -89,10 +90,24 @@ interface CommandRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** Set when the run overran its deadline: where it was and what was still running. */
+  timedOut?: string;
 }
 
+/**
+ * How long one rollout command may run. The longest here, the good candidate's three steps, takes
+ * about 5 minutes (three ups of 40 to 90 s, two pauses of 60 s); a hung run must fail its step with
+ * a diagnosis, not hold CI until its own timeout.
+ */
+const COMMAND_DEADLINE_MS = 12 * 60_000;
+/** Each `pulumi up` of the rollout (--up-timeout): a healthy one here takes 40 to 100 s. */
+const UP_TIMEOUT = "8m";
+
+/** Lines of the rollout's output worth a progress line in the e2e's own (CI's log shows where a run is). */
+const PROGRESS = /^(Step \d+\/\d+|Analysis of step|Passed:|Inconclusive:|Aborting rollout|Rollout \S+ (completed|aborted)|Resuming rollout|Waiting \S+|error:)/;
+
 /** `npm run rollout -- <args>` as a process with the e2e's CLI environment; output also in <workDir>/<log>. */
-function rolloutCommand(ctx: RolloutScenarioContext, args: string[], log: string): { pid: number | undefined; done: Promise<CommandRun> } {
+function rolloutCommand(ctx: RolloutScenarioContext, args: string[], log: string, deadlineMs = COMMAND_DEADLINE_MS): { pid: number | undefined; done: Promise<CommandRun> } {
   const argv = [
     path.join(REPO, "scripts/rollout.ts"),
     "--stack", ctx.stack,
@@ -100,29 +115,76 @@ function rolloutCommand(ctx: RolloutScenarioContext, args: string[], log: string
     "--project", ctx.pulumi.projectDir,
     "--pulumi", ctx.pulumi.command,
     "--state-dir", ctx.workDir,
+    "--up-timeout", UP_TIMEOUT,
     ...args,
   ];
   fs.mkdirSync(ctx.workDir, { recursive: true });
-  const logFile = fs.createWriteStream(path.join(ctx.workDir, log), { flags: "a" });
+  const logPath = path.join(ctx.workDir, log);
+  const logFile = fs.createWriteStream(logPath, { flags: "a" });
   logFile.write(`\n$ npm run rollout -- ${argv.slice(1).join(" ")}\n`);
   const child = spawn(path.join(REPO, "node_modules/.bin/tsx"), argv, { cwd: REPO, env: ctx.pulumi.env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
+  let partial = "";
+  const progress = (text: string) => {
+    partial += text;
+    const lines = partial.split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) if (PROGRESS.test(line.trim())) ctx.log(`   rollout: ${line.trim().slice(0, 200)}`);
+  };
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk;
     logFile.write(chunk);
+    progress(chunk.toString("utf8"));
   });
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk;
     logFile.write(chunk);
+    progress(chunk.toString("utf8"));
   });
-  const done = new Promise<CommandRun>((resolve) =>
-    child.on("close", (code, signal) => {
+  const done = new Promise<CommandRun>((resolve) => {
+    let timedOut: string | undefined;
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
       logFile.end();
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
+      resolve({ code, signal, stdout, stderr, ...(timedOut ? { timedOut } : {}) });
+    };
+    timers.push(
+      setTimeout(() => {
+        const state = readState(rolloutFiles(ctx.workDir, ctx.stack));
+        const tree = child.pid ? describeTree(child.pid) : "(no pid)";
+        timedOut =
+          `npm run rollout ${args.join(" ")} still ran after ${deadlineMs / 60_000} min (state: ${state?.phase ?? "none"} at step ${(state?.step ?? -1) + 1}); ` +
+          `its processes:\n${tree}\nthe last lines of ${path.relative(REPO, logPath)}:\n${(stdout + stderr).trim().split("\n").slice(-15).join("\n")}`;
+        ctx.log(`   rollout: DEADLINE: ${timedOut}`);
+        // SIGINT first: the rollout's pulumi up cancels cleanly; then everything that is left.
+        if (child.pid) signalTree(child.pid, "SIGINT");
+        timers.push(setTimeout(() => child.pid && signalTree(child.pid, "SIGKILL"), 60_000));
+      }, deadlineMs),
+    );
+    child.on("exit", (code, signal) => {
+      // A process the run started may outlive it holding the pipes: 'close' would never come.
+      timers.push(
+        setTimeout(() => {
+          stderr += `\n[the rollout exited (${code ?? signal}) but a process it started kept its output open: ${child.pid ? describeTree(child.pid) : ""}]\n`;
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(code, signal);
+        }, 10_000),
+      );
+      child.once("close", () => finish(code, signal));
+    });
+  });
   return { pid: child.pid, done };
+}
+
+/** The problem to report when a run overran its deadline. */
+function deadlineProblem(run: CommandRun | undefined): string[] {
+  return run?.timedOut ? [run.timedOut] : [];
 }
 
 interface ContainerEvent {
@@ -256,6 +318,7 @@ export async function rolloutBadCandidateAborted(ctx: RolloutScenarioContext): P
   const settings = settingsOf(ctx);
 
   const problems = [
+    ...deadlineProblem(run),
     ...(run.code === 1 ? [] : [`npm run rollout exited ${run.code ?? run.signal}, expected 1 (aborted: a check failed): ${lastLines(run.stderr || run.stdout)}`]),
     ...(state?.phase === "aborted" && state.step === 0 ? [] : [`the rollout's state is ${state?.phase} at step ${(state?.step ?? -1) + 1}, expected aborted at step 1`]),
     // A first analysis may find too little data yet (it extends); the last one must fail.
@@ -303,6 +366,7 @@ export async function rolloutGoodCandidateCompletes(ctx: RolloutScenarioContext)
   ];
   const last = perUp[2];
   const problems = [
+    ...deadlineProblem(run),
     ...(run.code === 0 ? [] : [`npm run rollout exited ${run.code ?? run.signal}, expected 0: ${lastLines(run.stderr || run.stdout)}`]),
     ...(state?.phase === "completed" ? [] : [`the rollout's state is ${state?.phase} at step ${(state?.step ?? -1) + 1}, expected completed`]),
     ...(JSON.stringify(perUp.slice(0, 2).map((u) => [u.label, u.created])) === JSON.stringify(expectedBelow)
@@ -358,6 +422,8 @@ export async function rolloutKilledResumes(ctx: RolloutScenarioContext): Promise
   const after = await containers(ctx);
   const workers = after.filter((c) => workerNames(after).includes(c.name));
   const problems = [
+    ...deadlineProblem(firstRun),
+    ...deadlineProblem(second),
     ...(lockLeft ? [] : ["the killed run left no lock behind (expected its lock, to be found stale)"]),
     ...(stateAtKill?.phase === "wait" && stateAtKill.step === 0 ? [] : [`state at the kill: ${stateAtKill?.phase} step ${(stateAtKill?.step ?? -1) + 1}`]),
     ...(second.code === 0 ? [] : [`the second run exited ${second.code ?? second.signal}, expected 0: ${lastLines(second.stderr || second.stdout)}`]),
