@@ -341,11 +341,16 @@ async function main(): Promise<number> {
 
   const resuming = flags["from-checks"] || flags["from-drift"];
   if (!resuming) {
-    // A stack left by an interrupted run would make the first preview lie: start from nothing.
-    if (fs.existsSync(BACKEND_DIR)) {
+    // A stack left by an interrupted run would make the first preview lie, and its networks or
+    // containers (from a run in another clone, whose backend is not here) would fail the first
+    // up on their names: start from nothing. The e2e-* names are the e2e's own on its engine.
+    const onTheHost = await leftovers();
+    const hadBackend = fs.existsSync(BACKEND_DIR);
+    if (hadBackend || onTheHost.length) {
       await step("leftover stack", async () => {
         const removed = await removeStack();
-        return { ok: true, detail: `a stack from an earlier run was removed first: ${removed.join(", ") || "nothing on the host"}` };
+        const from = hadBackend ? "a stack from an earlier run" : `what an earlier run left on the engine without a stack here (${onTheHost.length} e2e-* objects)`;
+        return { ok: true, detail: `${from} was removed first: ${removed.join(", ") || "nothing on the host"}` };
       });
     }
     await step("stack", async () => {
