@@ -10,11 +10,34 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "..");
 
+/**
+ * One compiler host for the programs below: a file is read and parsed once and its syntax tree
+ * shared (as tsserver's document registry shares them); each program still binds and checks its
+ * own files from its own roots.
+ */
+const parsedFiles = new Map<string, ts.SourceFile>();
+function sharingHost(options: ts.CompilerOptions): ts.CompilerHost {
+  const base = ts.createCompilerHost(options);
+  return {
+    ...base,
+    getSourceFile: (file, languageVersion, onError, shouldCreate) => {
+      const key = `${languageVersion}:${path.resolve(file)}`;
+      let source = parsedFiles.get(key);
+      if (!source) {
+        source = base.getSourceFile(file, languageVersion, onError, shouldCreate);
+        if (source) parsedFiles.set(key, source);
+      }
+      return source;
+    },
+  };
+}
+
 /** The type errors of a program made of `roots` and what they import, with the tsconfig's options. */
 function compile(roots: string[]): string[] {
   const configFile = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
   const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, ROOT);
-  const program = ts.createProgram({ rootNames: roots.length > 0 ? roots : parsed.fileNames, options: { ...parsed.options, noEmit: true } });
+  const options = { ...parsed.options, noEmit: true };
+  const program = ts.createProgram({ rootNames: roots.length > 0 ? roots : parsed.fileNames, options, host: sharingHost(options) });
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file ? `${path.relative(ROOT, d.file.fileName)}(${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1})` : "";
     return `${where}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
