@@ -5,6 +5,7 @@
 // the two commands do not already give; tests hand the rollout a fake engine instead.
 import { spawn } from "node:child_process";
 import * as path from "node:path";
+import { childEnd } from "./childEnd";
 import { humanDuration } from "./duration";
 
 export interface EngineResult {
@@ -86,64 +87,35 @@ export function pulumiPreviewArgs(options: Pick<PulumiCliOptions, "stack" | "pro
   return ["preview", "--diff", "--non-interactive", "--stack", options.stack, ...configFileArgs(options.projectDir, options.stack, stackFile), ...(options.extraArgs ?? [])];
 }
 
-function run(options: PulumiCliOptions, args: string[]): Promise<EngineResult> {
+async function run(options: PulumiCliOptions, args: string[]): Promise<EngineResult> {
   const command = options.command ?? "pulumi";
   const started = Date.now();
-  return new Promise((resolve) => {
-    let tail = "";
-    let settled = false;
-    let timedOut: string | undefined;
-    let exitCode: number | null = null;
-    let exitSignal: NodeJS.Signals | null = null;
-    const timers: NodeJS.Timeout[] = [];
-    const finish = (result: Omit<EngineResult, "seconds" | "tail">) => {
-      if (settled) return;
-      settled = true;
-      for (const timer of timers) clearTimeout(timer);
-      resolve({ ...result, ...(timedOut ? { ok: false, error: timedOut } : {}), tail, seconds: (Date.now() - started) / 1000 });
-    };
-    const child = spawn(command, args, { cwd: options.projectDir, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-    const take = (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
-      tail = (tail + text).slice(-TAIL_CHARS);
-      options.onOutput?.(text);
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
-    if (options.timeoutMs) {
-      const limit = options.timeoutMs;
-      timers.push(
-        setTimeout(() => {
-          timedOut = `${command} ${args[0]} did not finish within ${humanDuration(limit / 1000)}: cancelled`;
-          take(Buffer.from(`\n[${timedOut}: SIGINT sent]\n`));
-          child.kill("SIGINT"); // Pulumi cancels an update cleanly on SIGINT and leaves the state consistent.
-          timers.push(
-            setTimeout(() => {
-              take(Buffer.from(`\n[${command} ${args[0]} still running ${humanDuration((options.killAfterMs ?? 60_000) / 1000)} after SIGINT: SIGKILL sent]\n`));
-              child.kill("SIGKILL");
-            }, options.killAfterMs ?? 60_000),
-          );
-        }, limit),
-      );
-    }
-    const outcome = () => ({ ok: exitCode === 0, code: exitCode, ...(exitSignal ? { error: `${command} ${args[0]} was stopped by ${exitSignal}` } : {}) });
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      finish({ ok: false, code: null, error: error.code === "ENOENT" ? `${command}: not found (give the Pulumi CLI with --pulumi <path> or put it on PATH)` : error.message });
-    });
-    child.on("exit", (code, signal) => {
-      exitCode = code;
-      exitSignal = signal;
-      timers.push(
-        setTimeout(() => {
-          take(Buffer.from(`\n[${command} ${args[0]} exited, but a process it started kept its output open; stopped reading]\n`));
-          child.stdout.destroy();
-          child.stderr.destroy();
-          finish(outcome());
-        }, options.outputGraceMs ?? 10_000),
-      );
-    });
-    child.on("close", () => finish(outcome()));
+  let tail = "";
+  const take = (text: string) => {
+    tail = (tail + text).slice(-TAIL_CHARS);
+    options.onOutput?.(text);
+  };
+  const child = spawn(command, args, { cwd: options.projectDir, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (chunk: Buffer) => take(chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => take(chunk.toString("utf8")));
+  const killAfterMs = options.killAfterMs ?? 60_000;
+  const timedOut = `${command} ${args[0]} did not finish within ${humanDuration((options.timeoutMs ?? 0) / 1000)}: cancelled`;
+  const end = await childEnd(child, {
+    timeoutMs: options.timeoutMs,
+    killAfterMs,
+    outputGraceMs: options.outputGraceMs,
+    // Pulumi cancels an update cleanly on SIGINT and leaves the state consistent.
+    onTimeout: () => take(`\n[${timedOut}: SIGINT sent]\n`),
+    onKill: () => take(`\n[${command} ${args[0]} still running ${humanDuration(killAfterMs / 1000)} after SIGINT: SIGKILL sent]\n`),
+    onLinger: () => take(`\n[${command} ${args[0]} exited, but a process it started kept its output open; stopped reading]\n`),
   });
+  const seconds = (Date.now() - started) / 1000;
+  if (end.error) {
+    const error = end.error.code === "ENOENT" ? `${command}: not found (give the Pulumi CLI with --pulumi <path> or put it on PATH)` : end.error.message;
+    return { ok: false, code: null, error, tail, seconds };
+  }
+  if (end.timedOut) return { ok: false, code: end.code, error: timedOut, tail, seconds };
+  return { ok: end.code === 0, code: end.code, ...(end.signal ? { error: `${command} ${args[0]} was stopped by ${end.signal}` } : {}), tail, seconds };
 }
 
 /** The Pulumi CLI as the rollout's engine. */

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { childEnd } from "../../../release/childEnd";
 import { describeTree, signalTree } from "../processTree";
 
 export const REPO = path.resolve(__dirname, "../../..");
@@ -104,7 +105,7 @@ export class PulumiCli {
   }
 
   /** `pulumi <args>` in the project directory; streams output unless quiet. */
-  run(args: string[], opts: { stdin?: string; quiet?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
+  async run(args: string[], opts: { stdin?: string; quiet?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
     const started = Date.now();
     const bin = path.join(this.options.toolchain.binDir, "pulumi");
     const eventLogAt = args.indexOf("--event-log");
@@ -112,54 +113,35 @@ export class PulumiCli {
     // The event log holds secrets in plain text while the command runs (see dropDebugDiagnostics):
     // only its owner may read it.
     if (eventLog) fs.closeSync(fs.openSync(eventLog, "w", 0o600));
-    return new Promise((resolve) => {
-      const child = spawn(bin, args, { cwd: this.options.cwd ?? REPO, env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      const timers: NodeJS.Timeout[] = [];
-      let settled = false;
-      const finish = (code: number | null) => {
-        if (settled) return;
-        settled = true;
-        for (const timer of timers) clearTimeout(timer);
-        if (eventLog) dropDebugDiagnostics(eventLog);
-        resolve({ code: code ?? 255, stdout, stderr, seconds: (Date.now() - started) / 1000 });
-      };
-      if (opts.timeoutMs) {
-        const limit = opts.timeoutMs;
-        timers.push(
-          setTimeout(() => {
-            // SIGINT: the CLI cancels cleanly; what it and its plugins still ran goes in the output.
-            stderr += `\n[pulumi ${args[0]} did not finish within ${limit / 60_000} min; its processes:\n${describeTree(child.pid ?? 0)}\nSIGINT sent]\n`;
-            process.stderr.write(stderr.slice(stderr.lastIndexOf("\n[pulumi ")));
-            signalTree(child.pid ?? 0, "SIGINT");
-            timers.push(setTimeout(() => signalTree(child.pid ?? 0, "SIGKILL"), 60_000));
-          }, limit),
-        );
-      }
-      child.stdout.on("data", (d: Buffer) => {
-        stdout += d.toString();
-        if (!opts.quiet) process.stdout.write(d);
-      });
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-        if (!opts.quiet) process.stderr.write(d);
-      });
-      if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
-      child.stdin.end();
-      child.on("exit", (code) => {
-        // A plugin or command that outlives the CLI may hold its output open: 'close' would not come.
-        timers.push(
-          setTimeout(() => {
-            stderr += `\n[pulumi ${args[0]} exited (${code}) but a process it started kept its output open]\n`;
-            child.stdout.destroy();
-            child.stderr.destroy();
-            finish(code);
-          }, 10_000),
-        );
-        child.once("close", () => finish(code));
-      });
+    const child = spawn(bin, args, { cwd: this.options.cwd ?? REPO, env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (!opts.quiet) process.stdout.write(d);
     });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (!opts.quiet) process.stderr.write(d);
+    });
+    if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
+    child.stdin.end();
+    const limit = opts.timeoutMs;
+    const end = await childEnd(child, {
+      timeoutMs: limit,
+      // The CLI and its plugins: SIGINT lets the CLI cancel cleanly; SIGKILL a minute later.
+      stop: (signal) => signalTree(child.pid ?? 0, signal),
+      onTimeout: () => {
+        const note = `\n[pulumi ${args[0]} did not finish within ${(limit ?? 0) / 60_000} min; its processes:\n${describeTree(child.pid ?? 0)}\nSIGINT sent]\n`;
+        stderr += note;
+        process.stderr.write(note);
+      },
+      onLinger: () => {
+        stderr += `\n[pulumi ${args[0]} exited (${child.exitCode}) but a process it started kept its output open]\n`;
+      },
+    });
+    if (eventLog) dropDebugDiagnostics(eventLog);
+    return { code: end.code ?? 255, stdout, stderr, seconds: (Date.now() - started) / 1000 };
   }
 
   private stackArgs(): string[] {

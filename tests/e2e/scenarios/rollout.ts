@@ -27,6 +27,7 @@ import { readAudit, readState, rolloutFiles } from "../../../release/rolloutStat
 import { loadStack, writeAtomically } from "../../../release/stackEdit";
 import type { E2EContext, StepResult } from "../context";
 import type { PulumiCli } from "../engine/pulumi";
+import { childEnd } from "../../../release/childEnd";
 import { describeTree, signalTree } from "../processTree";
 
 const REPO = path.resolve(__dirname, "../../..");
@@ -142,42 +143,25 @@ function rolloutCommand(ctx: RolloutScenarioContext, args: string[], log: string
     logFile.write(chunk);
     progress(chunk.toString("utf8"));
   });
-  const done = new Promise<CommandRun>((resolve) => {
-    let timedOut: string | undefined;
-    let settled = false;
-    const timers: NodeJS.Timeout[] = [];
-    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (settled) return;
-      settled = true;
-      for (const timer of timers) clearTimeout(timer);
-      logFile.end();
-      resolve({ code, signal, stdout, stderr, ...(timedOut ? { timedOut } : {}) });
-    };
-    timers.push(
-      setTimeout(() => {
-        const state = readState(rolloutFiles(ctx.workDir, ctx.stack));
-        const tree = child.pid ? describeTree(child.pid) : "(no pid)";
-        timedOut =
-          `npm run rollout ${args.join(" ")} still ran after ${deadlineMs / 60_000} min (state: ${state?.phase ?? "none"} at step ${(state?.step ?? -1) + 1}); ` +
-          `its processes:\n${tree}\nthe last lines of ${path.relative(REPO, logPath)}:\n${(stdout + stderr).trim().split("\n").slice(-15).join("\n")}`;
-        ctx.log(`   rollout: DEADLINE: ${timedOut}`);
-        // SIGINT first: the rollout's pulumi up cancels cleanly; then everything that is left.
-        if (child.pid) signalTree(child.pid, "SIGINT");
-        timers.push(setTimeout(() => child.pid && signalTree(child.pid, "SIGKILL"), 60_000));
-      }, deadlineMs),
-    );
-    child.on("exit", (code, signal) => {
-      // A process the run started may outlive it holding the pipes: 'close' would never come.
-      timers.push(
-        setTimeout(() => {
-          stderr += `\n[the rollout exited (${code ?? signal}) but a process it started kept its output open: ${child.pid ? describeTree(child.pid) : ""}]\n`;
-          child.stdout.destroy();
-          child.stderr.destroy();
-          finish(code, signal);
-        }, 10_000),
-      );
-      child.once("close", () => finish(code, signal));
-    });
+  let timedOut: string | undefined;
+  const done = childEnd(child, {
+    timeoutMs: deadlineMs,
+    // SIGINT first: the rollout's pulumi up cancels cleanly; then everything that is left.
+    stop: (signal) => child.pid && signalTree(child.pid, signal),
+    onTimeout: () => {
+      const state = readState(rolloutFiles(ctx.workDir, ctx.stack));
+      const tree = child.pid ? describeTree(child.pid) : "(no pid)";
+      timedOut =
+        `npm run rollout ${args.join(" ")} still ran after ${deadlineMs / 60_000} min (state: ${state?.phase ?? "none"} at step ${(state?.step ?? -1) + 1}); ` +
+        `its processes:\n${tree}\nthe last lines of ${path.relative(REPO, logPath)}:\n${(stdout + stderr).trim().split("\n").slice(-15).join("\n")}`;
+      ctx.log(`   rollout: DEADLINE: ${timedOut}`);
+    },
+    onLinger: () => {
+      stderr += `\n[the rollout exited (${child.exitCode ?? child.signalCode}) but a process it started kept its output open: ${child.pid ? describeTree(child.pid) : ""}]\n`;
+    },
+  }).then((end): CommandRun => {
+    logFile.end();
+    return { code: end.code, signal: end.signal, stdout, stderr, ...(timedOut ? { timedOut } : {}) };
   });
   return { pid: child.pid, done };
 }
