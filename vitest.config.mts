@@ -49,10 +49,18 @@ const LONGEST = [
   "tests/verify.checks.test.ts",
 ];
 
+/**
+ * LONGEST first, then the other shared suites, then the ISOLATED ones. A worker serves one project:
+ * an isolated suite met midway retires the shared workers, and their replacements load the SDK,
+ * the program and a synth server again (measured: 10 worker processes and 8 synth servers for one
+ * run; with the isolated suites last, 8 and 6, and 20 % less CPU time).
+ */
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (file: TestSpecification) => {
-      const index = LONGEST.findIndex((suite) => file.moduleId.endsWith(`/${suite}`));
+      const is = (suite: string) => file.moduleId.endsWith(`/${suite}`);
+      if (ISOLATED.some(is)) return LONGEST.length + 1;
+      const index = LONGEST.findIndex(is);
       return index === -1 ? LONGEST.length : index;
     };
     // Array.prototype.sort is stable: the others keep vitest's order.
