@@ -5,6 +5,9 @@ import { evaluate, EvaluateOptions } from "./evaluate";
 // The SDK captures a stack trace for every resource; under tsx each one is source-mapped, which
 // dominates evaluation time. The synth reports errors by message, so it needs no traces.
 Error.stackTraceLimit = 0;
+// The SDK lifts the limit for each resource's source position; unmapped frames cost less
+// (synth/server.ts).
+process.setSourceMapsEnabled(false);
 
 async function main() {
   const options = JSON.parse(process.argv[2] ?? "{}") as EvaluateOptions;

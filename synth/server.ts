@@ -18,6 +18,10 @@ import { evaluate, type EvaluateOptions, type Evaluation, REPO_ROOT } from "./ev
 
 // As in synth/child.ts: the SDK captures a stack trace per resource, which tsx source-maps.
 Error.stackTraceLimit = 0;
+// The SDK still does, for each resource's source position (it lifts the limit while it takes one),
+// and Node maps every frame through tsx's source maps: about a tenth of an evaluation's time
+// (profiled, 2026-12-05). The records keep no source position, so the frames stay unmapped.
+process.setSourceMapsEnabled(false);
 
 export interface SynthRequest {
   id: number;
