@@ -53,8 +53,8 @@ const LONGEST = [
 /**
  * LONGEST first, then the other shared suites, then the ISOLATED ones. A worker serves one project:
  * an isolated suite met midway retires the shared workers, and their replacements load the SDK,
- * the program and a synth server again (measured: 10 worker processes and 8 synth servers for one
- * run; with the isolated suites last, 8 and 6, and 20 % less CPU time).
+ * the program and a synth server again (counted in one run: 10 worker processes and 8 synth
+ * servers; with the isolated suites last, 8 and 4 to 6).
  */
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
