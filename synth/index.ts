@@ -20,7 +20,7 @@ export function labelOf(record: ResourceRecord, name: string): string | undefine
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 /** Node's flags that load TypeScript as the `tsx` command does, without its wrapper process. */
-const TSX_LOADER = ["--import", pathToFileURL(require.resolve("tsx", { paths: [REPO_ROOT] })).href];
+export const TSX_LOADER = ["--import", pathToFileURL(require.resolve("tsx", { paths: [REPO_ROOT] })).href];
 
 export class SynthError extends Error {}
 

@@ -5,17 +5,12 @@
 // implementation eagerly again fails here, and a --help stays a fraction of a second.
 import { execFile } from "node:child_process";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { EXIT, EXIT_TABLE } from "../release/cli";
+import { TSX_LOADER } from "../synth/index";
 
 const ROOT = path.resolve(__dirname, "..");
-/**
- * The node and loader that `npm run` starts through tsx's launcher, without the launcher: it only
- * relays signals and the exit code, and it cost a third of a CPU-second per case (20 cases).
- */
-const TSX_LOADER = ["--import", pathToFileURL(require.resolve("tsx", { paths: [ROOT] })).href];
 const run = promisify(execFile);
 
 /** Throws when "@pulumi/pulumi", "zod", "dockerode" or "mongodb" loads (NODE_OPTIONS reaches the node that runs the command). */
@@ -25,6 +20,8 @@ const LIGHT_ENV = { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--
 async function command(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const file = script === "e2e" ? path.join(ROOT, "tests", "e2e", "run.ts") : path.join(ROOT, "scripts", `${script}.ts`);
+    // The node and loader `npm run` starts through tsx's launcher, without the launcher: it only
+    // relays signals and the exit code, and cost a third of a CPU-second per case (20 cases).
     const { stdout, stderr } = await run(process.execPath, [...TSX_LOADER, file, ...args], { cwd: ROOT, env: LIGHT_ENV, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
