@@ -26,6 +26,7 @@ import { scanForSecrets } from "./secretScan";
 import { putUploadsAsProvider, type ProviderUpload } from "../fixtures/engine";
 import { ROLLOUT_STEPS, rolloutContext } from "./scenarios/rollout";
 import { describeTree } from "./processTree";
+import { collectOutput } from "./output";
 import { INGESTION_STEPS, type IngestionStepContext } from "./scenarios/ingestion";
 
 const IMAGES_JSON = path.join(E2E_DIR, "images.json");
@@ -98,19 +99,8 @@ async function step(name: string, run: () => Promise<StepResult>): Promise<StepR
 function run(command: string, args: string[], options: { stdin?: string; quiet?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: REPO, env: { ...process.env, ...(options.env ?? {}) }, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      if (!options.quiet) process.stdout.write(d);
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      if (!options.quiet) process.stderr.write(d);
-    });
-    if (options.stdin !== undefined) child.stdin.write(options.stdin);
-    child.stdin.end();
-    child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));
+    const output = collectOutput(child, options);
+    child.on("close", (code) => resolve({ code: code ?? 255, stdout: output.stdout, stderr: output.stderr }));
   });
 }
 

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { childEnd } from "../../../release/childEnd";
+import { collectOutput } from "../output";
 import { describeTree, signalTree } from "../processTree";
 
 export const REPO = path.resolve(__dirname, "../../..");
@@ -114,18 +115,7 @@ export class PulumiCli {
     // only its owner may read it.
     if (eventLog) fs.closeSync(fs.openSync(eventLog, "w", 0o600));
     const child = spawn(bin, args, { cwd: this.options.cwd ?? REPO, env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      if (!opts.quiet) process.stdout.write(d);
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      if (!opts.quiet) process.stderr.write(d);
-    });
-    if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
-    child.stdin.end();
+    const output = collectOutput(child, opts);
     const limit = opts.timeoutMs;
     const end = await childEnd(child, {
       timeoutMs: limit,
@@ -133,15 +123,15 @@ export class PulumiCli {
       stop: (signal) => signalTree(child.pid ?? 0, signal),
       onTimeout: () => {
         const note = `\n[pulumi ${args[0]} did not finish within ${(limit ?? 0) / 60_000} min; its processes:\n${describeTree(child.pid ?? 0)}\nSIGINT sent]\n`;
-        stderr += note;
+        output.stderr += note;
         process.stderr.write(note);
       },
       onLinger: () => {
-        stderr += `\n[pulumi ${args[0]} exited (${child.exitCode}) but a process it started kept its output open]\n`;
+        output.stderr += `\n[pulumi ${args[0]} exited (${child.exitCode}) but a process it started kept its output open]\n`;
       },
     });
     if (eventLog) dropDebugDiagnostics(eventLog);
-    return { code: end.code ?? 255, stdout, stderr, seconds: (Date.now() - started) / 1000 };
+    return { code: end.code ?? 255, stdout: output.stdout, stderr: output.stderr, seconds: (Date.now() - started) / 1000 };
   }
 
   private stackArgs(): string[] {
