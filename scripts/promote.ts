@@ -7,7 +7,8 @@ import { PROMOTE } from "../release/promote.usage";
 mainLazily(
   PROMOTE,
   async () => {
-    const [{ runPromote }, { verifyForPromote }] = await Promise.all([import("../release/promote"), import("../verify/run")]);
+    const { runPromote } = require("../release/promote") as typeof import("../release/promote");
+    const { verifyForPromote } = require("../verify/run") as typeof import("../verify/run");
     return (argv, io) => runPromote(argv, io, { verify: verifyForPromote });
   },
   EXIT.usage,

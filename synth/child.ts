@@ -1,6 +1,6 @@
 // Runs one evaluation in this (fresh) process and prints it as JSON on stdout, with the time and
 // peak heap the evaluation itself took (process start-up excluded).
-import { evaluate, EvaluateOptions } from "./evaluate";
+import { evaluate, EvaluateOptions, requireProgram } from "./evaluate";
 
 // The SDK captures a stack trace for every resource; under tsx each one is source-mapped, which
 // dominates evaluation time. The synth reports errors by message, so it needs no traces.
@@ -15,7 +15,7 @@ async function main() {
   const sampler = setInterval(() => (peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed)), 5);
   const started = performance.now();
   try {
-    const evaluation = await evaluate(options);
+    const evaluation = await evaluate(options, requireProgram);
     const wallMs = performance.now() - started;
     clearInterval(sampler);
     peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);

@@ -191,23 +191,30 @@ interface RawRequest {
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
-/** How the program's entry module is loaded: a fresh process imports it; synth/server.ts requires it afresh. */
+/** How the program's entry module is loaded. */
 export type ProgramLoader = (entry: string) => Promise<Record<string, unknown>>;
 
+/** import(): in a vitest suite (its module runner loads the TypeScript). */
 const importProgram: ProgramLoader = (entry) => import(entry) as Promise<Record<string, unknown>>;
+/**
+ * require(): in the processes the synth starts (`node --require tsx/cjs`: the commands,
+ * synth/child.ts, synth/server.ts, which deletes the program's modules from the cache first).
+ * tsx's CommonJS hooks load TypeScript through require() only.
+ */
+export const requireProgram: ProgramLoader = async (entry) => require(entry) as Record<string, unknown>;
 
 export async function evaluate(options: EvaluateOptions, loadProgram: ProgramLoader = importProgram): Promise<Evaluation> {
   const notices = installConfig(options);
-  // Imported only now: the SDK reads its config from the environment set above.
-  const pulumi = await import("@pulumi/pulumi");
+  // Loaded only now: the SDK reads its config from the environment set above.
+  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   // ...unless something imported the SDK earlier (a config module importing a component): its
   // store then holds the environment of that moment, so hand it the config explicitly too.
-  const sdkConfig = (await import("@pulumi/pulumi/runtime/config")) as unknown as {
+  const sdkConfig = require("@pulumi/pulumi/runtime/config") as unknown as {
     setAllConfig(config: Record<string, string>, secretKeys?: string[]): void;
   };
   sdkConfig.setAllConfig(JSON.parse(process.env.PULUMI_CONFIG ?? "{}"), JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]"));
   // waitForRPCs is internal to the SDK (not in its typings).
-  const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as {
+  const settings = require("@pulumi/pulumi/runtime/settings") as unknown as {
     getMonitor(): unknown;
     waitForRPCs(): Promise<void>;
   };

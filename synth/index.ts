@@ -4,7 +4,6 @@ import { type ChildProcess, execFile, fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { EvaluateOptions, Evaluation, ResourceRecord } from "./evaluate";
 import type { SynthReply, SynthRequest } from "./server";
 
@@ -19,8 +18,13 @@ export function labelOf(record: ResourceRecord, name: string): string | undefine
 }
 
 const REPO_ROOT = path.resolve(__dirname, "..");
-/** Node's flags that load TypeScript as the `tsx` command does, without its wrapper process. */
-export const TSX_LOADER = ["--import", pathToFileURL(require.resolve("tsx", { paths: [REPO_ROOT] })).href];
+/**
+ * Node's flags that load TypeScript as `npm run <command>` does (package.json: `node --require
+ * tsx/cjs`): tsx's CommonJS hooks only. The program and the commands are CommonJS; tsx's ESM loader
+ * (`--import tsx`, and the `tsx` launcher) added a hooks thread and a third of a CPU-second to every
+ * process it started.
+ */
+export const TSX_LOADER = ["--require", require.resolve("tsx/cjs", { paths: [REPO_ROOT] })];
 
 export class SynthError extends Error {}
 

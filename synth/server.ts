@@ -14,7 +14,7 @@
 // tests/synth.server.test.ts compares its evaluations with fresh processes'.
 import * as path from "node:path";
 import { EVALUATION_DONE_EVENT } from "../config/reads";
-import { evaluate, type EvaluateOptions, type Evaluation, REPO_ROOT } from "./evaluate";
+import { evaluate, type EvaluateOptions, type Evaluation, REPO_ROOT, requireProgram } from "./evaluate";
 
 // As in synth/child.ts: the SDK captures a stack trace per resource, which tsx source-maps.
 Error.stackTraceLimit = 0;
@@ -52,7 +52,7 @@ async function serve(request: SynthRequest): Promise<SynthReply> {
   forgetProgramModules();
   let registered = 0;
   try {
-    const evaluation = await evaluate({ ...request.options, onRegister: () => (registered += 1) }, async (entry) => require(entry) as Record<string, unknown>);
+    const evaluation = await evaluate({ ...request.options, onRegister: () => (registered += 1) }, requireProgram);
     return { id: request.id, ok: true, evaluation };
   } catch (error) {
     // A config the schema refuses fails before anything registers: nothing of it can still be

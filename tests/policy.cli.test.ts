@@ -1,6 +1,6 @@
 // `npm run synth -- --stack <name> --policy`, as CI runs it: the violations printed with the
 // resource and the policy, exit 1 on a mandatory violation, the pack config's levels honoured.
-// The mandatory violation runs the real command (tsx scripts/synth.ts: the exit code CI reads); the
+// The mandatory violation runs the real command (node with tsx's hooks, scripts/synth.ts: the exit code CI reads); the
 // other cases run the same command in this process (runSynth with captured output), evaluated in
 // the test run's synth server (synthesize).
 import { execFile } from "node:child_process";
@@ -12,10 +12,9 @@ import { parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Io } from "../release/cli";
 import { runSynth } from "../scripts/synth.run";
-import { synthesize } from "../synth/index";
+import { synthesize, TSX_LOADER } from "../synth/index";
 
 const ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const run = promisify(execFile);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -24,7 +23,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 async function synthProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const out = fs.mkdtempSync(path.join(tmp, "out-"));
-    const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", "synth.ts"), "--quiet", "--out", out, ...args], { cwd: ROOT, timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [...TSX_LOADER, path.join(ROOT, "scripts", "synth.ts"), "--quiet", "--out", out, ...args], { cwd: ROOT, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

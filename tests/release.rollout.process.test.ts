@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAudit, readState, rolloutFiles } from "../release/rolloutState";
 import { CANDIDATE, rolloutStacks, scriptedMetrics } from "./fixtures/release/rollout";
 import { configValue, REPO } from "./fixtures/release/support";
+import { TSX_LOADER } from "../synth/index";
 
 /** The shortest the command accepts at a 10 s scrape interval (the least the schema allows): two scrapes of pause, four of window. */
 const PAUSE = 20;
@@ -48,7 +49,7 @@ afterAll(async () => {
 });
 
 function start(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-  const child = spawn(path.join(REPO, "node_modules/.bin/tsx"), [path.join(REPO, "scripts/rollout.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...TSX_LOADER, path.join(REPO, "scripts/rollout.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (chunk) => (stdout += chunk));
@@ -75,7 +76,7 @@ describe("npm run rollout killed mid-rollout", () => {
     try {
       const first = start(args);
       await until(() => readState(files)?.phase === "wait", 60_000, "the first run to reach step 1's pause");
-      // The lock names the process that runs the rollout (tsx runs it as a child of its launcher): that one is killed.
+      // The lock names the process that runs the rollout: that one is killed.
       const lock = JSON.parse(fs.readFileSync(files.lock, "utf8"));
       expect(lock.host).toBe(os.hostname());
       expect(fs.readFileSync(`/proc/${lock.pid}/cmdline`, "utf8")).toContain("scripts/rollout.ts");

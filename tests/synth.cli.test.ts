@@ -11,16 +11,15 @@ import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Io } from "../release/cli";
 import { runSynth } from "../scripts/synth.run";
-import { synthesize } from "../synth/index";
+import { synthesize, TSX_LOADER } from "../synth/index";
 
 const ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const run = promisify(execFile);
 
 /** The real command, as `npm run synth` starts it. */
 async function synthProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [path.join(ROOT, "scripts", "synth.ts"), ...args], { cwd: ROOT, timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [...TSX_LOADER, path.join(ROOT, "scripts", "synth.ts"), ...args], { cwd: ROOT, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

@@ -14,6 +14,7 @@ import { runVerify, selectChecks, VERIFY_USAGE, verifyStack } from "../verify/ru
 import type { Io } from "../release/cli";
 import { outputsCommand, parseOutputs } from "../verify/outputs";
 import { freePort } from "./fixtures/net";
+import { TSX_LOADER } from "../synth/index";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -29,7 +30,7 @@ async function verify(args: string[]): Promise<{ code: number; stdout: string; s
 /** The real command, as `npm run verify` starts it: one test proves the entry point, its exit code and its streams. */
 function verifyProcess(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "scripts/verify.ts"), ...args], { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [...TSX_LOADER, path.join(ROOT, "scripts/verify.ts"), ...args], { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr }),
     );
   });

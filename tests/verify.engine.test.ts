@@ -18,9 +18,9 @@ import { request } from "../verify/http";
 import type { VerifyReport } from "../verify/render";
 import { freePort } from "./fixtures/net";
 import { describeUnless, describeWithTools, missingTools, toolPath } from "./tools";
+import { TSX_LOADER } from "../synth/index";
 
 const ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 const IMAGE = "vfy-busybox:1";
 const NO_NC = "vfy-nonc:1";
 const STACK = "vfy-mini";
@@ -57,7 +57,7 @@ const container = (service: string) => `${STACK}-${service}`;
 
 function runVerify(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; report?: VerifyReport; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(TSX, [path.join(ROOT, "scripts/verify.ts"), "--stack", STACK, "--json", "--config-file", stackFile, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [...TSX_LOADER, path.join(ROOT, "scripts/verify.ts"), "--stack", STACK, "--json", "--config-file", stackFile, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -301,7 +301,7 @@ describeUnless(reason, "npm run verify on a real engine", () => {
 
     it("reads `pulumi stack output --json --show-secrets` in the project (--cwd), its stack file there", async () => {
       const run = await new Promise<{ code: number; report?: VerifyReport; stderr: string }>((resolve) => {
-        const child = spawn(TSX, [path.join(ROOT, "scripts/verify.ts"), "--stack", STACK, "--json", "--cwd", path.join(home, "proj"), "--only", "containers"], { cwd: ROOT, env: { ...process.env, ...env() } });
+        const child = spawn(process.execPath, [...TSX_LOADER, path.join(ROOT, "scripts/verify.ts"), "--stack", STACK, "--json", "--cwd", path.join(home, "proj"), "--only", "containers"], { cwd: ROOT, env: { ...process.env, ...env() } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -315,7 +315,7 @@ describeUnless(reason, "npm run verify on a real engine", () => {
 
     it("a stack Pulumi does not know: exit 4 with Pulumi's message", async () => {
       fs.copyFileSync(stackFile, path.join(home, "proj", "Pulumi.vfy-absent.yaml"));
-      const child = spawnSync(TSX, [path.join(ROOT, "scripts/verify.ts"), "--stack", "vfy-absent", "--cwd", path.join(home, "proj")], { cwd: ROOT, env: { ...process.env, ...env() }, encoding: "utf8" });
+      const child = spawnSync(process.execPath, [...TSX_LOADER, path.join(ROOT, "scripts/verify.ts"), "--stack", "vfy-absent", "--cwd", path.join(home, "proj")], { cwd: ROOT, env: { ...process.env, ...env() }, encoding: "utf8" });
       expect(child.status).toBe(4);
       expect(child.stderr).toMatch(/stack output --json --show-secrets --non-interactive --stack vfy-absent .* exited \d+: .*no stack named 'vfy-absent' found/);
     }, 60_000);

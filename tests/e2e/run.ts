@@ -34,8 +34,9 @@ const crashed = (error: Error) => {
 };
 
 /** `npm run e2e -- --swarm`: the swarm e2e takes over (tests/e2e/swarm/run.ts) with the same arguments, --help too. */
-if (flags.swarm) import("./swarm/run").then(({ runSwarmMain }) => runSwarmMain(), crashed);
+// Loaded only now (require: commands run under tsx's CommonJS hooks, release/cli.ts mainLazily).
+if (flags.swarm) Promise.resolve().then(() => (require("./swarm/run") as typeof import("./swarm/run")).runSwarmMain()).catch(crashed);
 else if (flags.help) {
   process.stdout.write(`${E2E.usage}\n`);
   process.exit(EXIT.ok);
-} else import("./singleHost").then(({ runSingleHost }) => runSingleHost(flags), crashed);
+} else Promise.resolve().then(() => (require("./singleHost") as typeof import("./singleHost")).runSingleHost(flags)).catch(crashed);

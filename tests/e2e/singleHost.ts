@@ -28,6 +28,7 @@ import { ROLLOUT_STEPS, rolloutContext } from "./scenarios/rollout";
 import { describeTree } from "./processTree";
 import { collectOutput } from "./output";
 import { INGESTION_STEPS, type IngestionStepContext } from "./scenarios/ingestion";
+import { TSX_LOADER } from "../../synth/index";
 
 const IMAGES_JSON = path.join(E2E_DIR, "images.json");
 /** Images the e2e uses beside the stack (the alert sink), written by build.sh. */
@@ -258,7 +259,7 @@ async function startSink(image: string, egressNetwork: string): Promise<void> {
 async function loadChecks(): Promise<readonly E2ECheck[]> {
   const dir = path.join(__dirname, "checks");
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => f.replace(/\.ts$/, "")) : [];
-  const { ALL_CHECKS } = await import("./checks/support/all");
+  const { ALL_CHECKS } = require("./checks/support/all") as typeof import("./checks/support/all");
   const missing = files.filter((f) => !ALL_CHECKS.some((c) => c.name === f));
   if (missing.length) throw new Error(`tests/e2e/checks/${missing.join(", ")} not in ALL_CHECKS (tests/e2e/checks/support/all.ts)`);
   return ALL_CHECKS;
@@ -620,7 +621,7 @@ async function drift(ctx: E2EContext): Promise<void> {
     });
     const { result } = await engineOp("preview-drift", "preview", { json: true, refresh: true, expectNoChanges: true });
     fs.writeFileSync(path.join(E2E_DIR, "preview-drift.json"), result.stdout);
-    const drift = await run(path.join(REPO, "node_modules/.bin/tsx"), [path.join(REPO, "scripts/drift-report.ts"), "-"], { stdin: result.stdout });
+    const drift = await run(process.execPath, [...TSX_LOADER, path.join(REPO, "scripts/drift-report.ts"), "-"], { stdin: result.stdout });
     const named = [DRIFT.container, DRIFT.indexResource].filter((n) => drift.stdout.includes(n));
     report.drift = { exitCode: drift.code, named };
     const ok = drift.code === 1 && named.length === 2;

@@ -29,6 +29,7 @@ import type { E2EContext, StepResult } from "../context";
 import type { PulumiCli } from "../engine/pulumi";
 import { childEnd } from "../../../release/childEnd";
 import { describeTree, signalTree } from "../processTree";
+import { TSX_LOADER } from "../../../synth/index";
 
 const REPO = path.resolve(__dirname, "../../..");
 
@@ -123,7 +124,7 @@ function rolloutCommand(ctx: RolloutScenarioContext, args: string[], log: string
   const logPath = path.join(ctx.workDir, log);
   const logFile = fs.createWriteStream(logPath, { flags: "a" });
   logFile.write(`\n$ npm run rollout -- ${argv.slice(1).join(" ")}\n`);
-  const child = spawn(path.join(REPO, "node_modules/.bin/tsx"), argv, { cwd: REPO, env: ctx.pulumi.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...TSX_LOADER, ...argv], { cwd: REPO, env: ctx.pulumi.env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   let partial = "";

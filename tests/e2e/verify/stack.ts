@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { loadToolchain, REPO } from "../engine/pulumi";
 import { E2E_STACK, e2eCli, STACK_FILE } from "../stack";
 import type { VerifyReport } from "../../../verify/render";
+import { TSX_LOADER } from "../../../synth/index";
 
 /** How long one run of verify may take before it is stopped (its longest waits add up to 7 minutes). */
 export const VERIFY_TIMEOUT_MS = 10 * 60_000;
@@ -24,7 +25,7 @@ export async function runVerify(args: string[] = [], options: { timeoutMs?: numb
   const env = e2eCli(toolchain).env();
   const argv = [path.join(REPO, "scripts/verify.ts"), "--stack", E2E_STACK, "--json", "--config-file", STACK_FILE, ...args];
   return new Promise((resolve) => {
-    const child = spawn(path.join(REPO, "node_modules/.bin/tsx"), argv, { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...TSX_LOADER, ...argv], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     const timer = setTimeout(() => child.kill("SIGTERM"), options.timeoutMs ?? VERIFY_TIMEOUT_MS);
