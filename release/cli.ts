@@ -187,8 +187,9 @@ export function main(run: (argv: string[], io: Io) => Promise<number>, crashCode
 
 /**
  * main() for scripts/<command>.ts: answers --help and usage errors from the command's spec, and
- * only then loads the implementation (`load`, an `await import()`) and runs it with the same
- * arguments. A --help costs node and the spec, not the Pulumi SDK, zod, dockerode or mongodb.
+ * only then loads the implementation (`load`, a `require()`: the commands run under tsx's
+ * CommonJS hooks, `node --require tsx/cjs`, which serve no `import()` of TypeScript) and runs it
+ * with the same arguments. A --help costs node and the spec, not the Pulumi SDK, zod, dockerode or mongodb.
  */
 export function mainLazily(spec: CommandSpec, load: () => Promise<(argv: string[], io: Io) => Promise<number>>, crashCode: number = EXIT.internal): void {
   main(async (argv, io) => answerFromSpec(spec, argv, io) ?? (await load())(argv, io), crashCode);
