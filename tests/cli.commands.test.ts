@@ -4,6 +4,7 @@
 // heavy packages (tests/fixtures/cli/forbidHeavyModules.cjs), so a script that imports its
 // implementation eagerly again fails here, and a --help stays a fraction of a second.
 import { execFile } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -17,11 +18,12 @@ const run = promisify(execFile);
 const FORBID_HEAVY = path.join(ROOT, "tests", "fixtures", "cli", "forbidHeavyModules.cjs");
 const LIGHT_ENV = { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require "${FORBID_HEAVY}"`].filter(Boolean).join(" ") };
 
+const entryPoint = (script: string) => (script === "e2e" ? "tests/e2e/run.ts" : `scripts/${script}.ts`);
+
 async function command(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const file = script === "e2e" ? path.join(ROOT, "tests", "e2e", "run.ts") : path.join(ROOT, "scripts", `${script}.ts`);
-    // The node and loader `npm run` starts through tsx's launcher, without the launcher: it only
-    // relays signals and the exit code, and cost a third of a CPU-second per case (20 cases).
+    const file = path.join(ROOT, entryPoint(script));
+    // The node and hooks `npm run` starts (package.json: `node --require tsx/cjs`).
     const { stdout, stderr } = await run(process.execPath, [...TSX_LOADER, file, ...args], { cwd: ROOT, env: LIGHT_ENV, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -48,6 +50,14 @@ describe.concurrent.each(COMMANDS)("npm run %s", (script) => {
     expect(code).toBe(EXIT.usage);
     expect(stdout).toBe("");
     expect(stderr.trim().split("\n")).toEqual([`error: unknown option --frobnicate (npm run ${script} -- --help lists the options)`]);
+  });
+});
+
+describe("package.json", () => {
+  it("runs each command as the cases above do: node with tsx's CommonJS hooks", () => {
+    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    expect(TSX_LOADER).toEqual(["--require", require.resolve("tsx/cjs", { paths: [ROOT] })]);
+    for (const script of COMMANDS) expect(scripts[script], script).toBe(`node --require tsx/cjs ${entryPoint(script)}`);
   });
 });
 

@@ -388,7 +388,7 @@ export async function rolloutKilledResumes(ctx: RolloutScenarioContext): Promise
   while (Date.now() < deadline && !firstRun) {
     const state = readState(files);
     if (state?.candidate.version === CANDIDATES.resume && state.phase === "wait") {
-      // The lock names the process that runs the rollout (tsx's launcher runs it as a child).
+      // The lock names the process that runs the rollout: the node this scenario started.
       killedPid = (JSON.parse(fs.readFileSync(files.lock, "utf8")) as { pid: number }).pid;
       process.kill(killedPid, "SIGKILL");
       break;
