@@ -191,6 +191,7 @@ export function main(run: (argv: string[], io: Io) => Promise<number>, crashCode
  * CommonJS hooks, `node --require tsx/cjs`, which serve no `import()` of TypeScript) and runs it
  * with the same arguments. A --help costs node and the spec, not the Pulumi SDK, zod, dockerode or mongodb.
  */
-export function mainLazily(spec: CommandSpec, load: () => Promise<(argv: string[], io: Io) => Promise<number>>, crashCode: number = EXIT.internal): void {
-  main(async (argv, io) => answerFromSpec(spec, argv, io) ?? (await load())(argv, io), crashCode);
+export function mainLazily(spec: CommandSpec, load: () => (argv: string[], io: Io) => Promise<number>, crashCode: number = EXIT.internal): void {
+  // A load that throws (a module that does not load) reaches main()'s crash handler: this is async.
+  main(async (argv, io) => answerFromSpec(spec, argv, io) ?? load()(argv, io), crashCode);
 }

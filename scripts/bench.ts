@@ -3,4 +3,4 @@
 import { mainLazily } from "../release/cli";
 import { BENCH } from "./bench.usage";
 
-mainLazily(BENCH, async () => (require("./bench.run") as typeof import("./bench.run")).runBench);
+mainLazily(BENCH, () => (require("./bench.run") as typeof import("./bench.run")).runBench);

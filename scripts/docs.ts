@@ -3,4 +3,4 @@
 import { mainLazily } from "../release/cli";
 import { DOCS } from "./docs.usage";
 
-mainLazily(DOCS, async () => (require("./docs.run") as typeof import("./docs.run")).runDocs);
+mainLazily(DOCS, () => (require("./docs.run") as typeof import("./docs.run")).runDocs);

@@ -3,4 +3,4 @@
 import { mainLazily } from "../release/cli";
 import { DRIFT_EXIT, DRIFT_REPORT } from "../release/drift.usage";
 
-mainLazily(DRIFT_REPORT, async () => (require("../release/drift") as typeof import("../release/drift")).runDriftReport, DRIFT_EXIT.notAPreview);
+mainLazily(DRIFT_REPORT, () => (require("../release/drift") as typeof import("../release/drift")).runDriftReport, DRIFT_EXIT.notAPreview);

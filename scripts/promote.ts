@@ -6,7 +6,7 @@ import { PROMOTE } from "../release/promote.usage";
 
 mainLazily(
   PROMOTE,
-  async () => {
+  () => {
     const { runPromote } = require("../release/promote") as typeof import("../release/promote");
     const { verifyForPromote } = require("../verify/run") as typeof import("../verify/run");
     return (argv, io) => runPromote(argv, io, { verify: verifyForPromote });

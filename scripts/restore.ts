@@ -3,4 +3,4 @@
 import { EXIT, mainLazily } from "../release/cli";
 import { RESTORE } from "../release/restore.usage";
 
-mainLazily(RESTORE, async () => (require("../release/restore") as typeof import("../release/restore")).runRestore, EXIT.internal);
+mainLazily(RESTORE, () => (require("../release/restore") as typeof import("../release/restore")).runRestore, EXIT.internal);

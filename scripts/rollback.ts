@@ -3,4 +3,4 @@
 import { EXIT, mainLazily } from "../release/cli";
 import { ROLLBACK } from "../release/rollback.usage";
 
-mainLazily(ROLLBACK, async () => (require("../release/rollback") as typeof import("../release/rollback")).runRollback, EXIT.usage);
+mainLazily(ROLLBACK, () => (require("../release/rollback") as typeof import("../release/rollback")).runRollback, EXIT.usage);

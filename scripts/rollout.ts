@@ -3,4 +3,4 @@
 import { mainLazily } from "../release/cli";
 import { ROLLOUT } from "../release/rollout.usage";
 
-mainLazily(ROLLOUT, async () => (require("../release/rollout") as typeof import("../release/rollout")).runRollout);
+mainLazily(ROLLOUT, () => (require("../release/rollout") as typeof import("../release/rollout")).runRollout);

@@ -3,4 +3,4 @@
 import { mainLazily } from "../release/cli";
 import { SYNTH } from "./synth.usage";
 
-mainLazily(SYNTH, async () => (require("./synth.run") as typeof import("./synth.run")).runSynth);
+mainLazily(SYNTH, () => (require("./synth.run") as typeof import("./synth.run")).runSynth);

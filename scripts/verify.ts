@@ -3,4 +3,4 @@
 import { mainLazily } from "../release/cli";
 import { VERIFY } from "../verify/run.usage";
 
-mainLazily(VERIFY, async () => (require("../verify/run") as typeof import("../verify/run")).runVerify);
+mainLazily(VERIFY, () => (require("../verify/run") as typeof import("../verify/run")).runVerify);
