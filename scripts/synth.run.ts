@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { badUsage, EXIT, Io, runCommand, UsageError } from "../release/cli";
-import { evaluate, requireProgram, stackConfigEnvironment, type EvaluateOptions, type Evaluation } from "../synth/evaluate";
+import { evaluate, requireProgram, stackConfigEnvironment, withoutStackTraces, type EvaluateOptions, type Evaluation } from "../synth/evaluate";
 import { renderServiceTable } from "../synth/table";
 import { renderTree, writeSynth } from "../synth/write";
 import { packEnvironment } from "../policy/environment";
@@ -20,14 +20,24 @@ export { SYNTH_USAGE } from "./synth.usage";
 export interface SynthDeps {
   /**
    * Evaluates the program for the options: by default evaluate() in this process (once per process;
-   * the program through require(), as the command runs under tsx's CommonJS hooks).
+   * the program through require(), as the command runs under tsx's CommonJS hooks; no stack traces).
    * Tests pass synthesize() from synth/index.ts (a synth server, evaluations shared within a run).
    */
   evaluate?: (options: EvaluateOptions) => Promise<Evaluation>;
 }
 
+/** evaluate() in this process, without stack traces: its errors become usage errors, by their message (below). */
+async function evaluateHere(options: EvaluateOptions): Promise<Evaluation> {
+  const restoreStackTraces = withoutStackTraces();
+  try {
+    return await evaluate(options, requireProgram);
+  } finally {
+    restoreStackTraces();
+  }
+}
+
 export async function runSynth(argv: string[], io: Io, deps: SynthDeps = {}): Promise<number> {
-  const evaluateStack = deps.evaluate ?? ((options: EvaluateOptions) => evaluate(options, requireProgram));
+  const evaluateStack = deps.evaluate ?? evaluateHere;
   return runCommand(io, SYNTH, argv, async ({ values: args }) => {
     if (!args.stack) throw badUsage("--stack is required");
     let packConfig: PackConfig = {};

@@ -1,13 +1,9 @@
 // Runs one evaluation in this (fresh) process and prints it as JSON on stdout, with the time and
 // peak heap the evaluation itself took (process start-up excluded).
-import { evaluate, EvaluateOptions, requireProgram } from "./evaluate";
+import { evaluate, EvaluateOptions, requireProgram, withoutStackTraces } from "./evaluate";
 
-// The SDK captures a stack trace for every resource; under tsx each one is source-mapped, which
-// dominates evaluation time. The synth reports errors by message, so it needs no traces.
-Error.stackTraceLimit = 0;
-// The SDK lifts the limit for each resource's source position; unmapped frames cost less
-// (synth/server.ts).
-process.setSourceMapsEnabled(false);
+// The output carries an evaluation's error by its message: this process never needs a stack trace.
+withoutStackTraces();
 
 async function main() {
   const options = JSON.parse(process.argv[2] ?? "{}") as EvaluateOptions;

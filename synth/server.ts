@@ -14,14 +14,10 @@
 // tests/synth.server.test.ts compares its evaluations with fresh processes'.
 import * as path from "node:path";
 import { EVALUATION_DONE_EVENT } from "../config/reads";
-import { evaluate, type EvaluateOptions, type Evaluation, REPO_ROOT, requireProgram } from "./evaluate";
+import { evaluate, type EvaluateOptions, type Evaluation, REPO_ROOT, requireProgram, withoutStackTraces } from "./evaluate";
 
-// As in synth/child.ts: the SDK captures a stack trace per resource, which tsx source-maps.
-Error.stackTraceLimit = 0;
-// The SDK still does, for each resource's source position (it lifts the limit while it takes one),
-// and Node maps every frame through tsx's source maps: about a tenth of an evaluation's time
-// (profiled, 2026-12-05). The records keep no source position, so the frames stay unmapped.
-process.setSourceMapsEnabled(false);
+// A reply carries an evaluation's error by its message: this process never needs a stack trace.
+withoutStackTraces();
 
 export interface SynthRequest {
   id: number;
