@@ -52,7 +52,7 @@ export function parseStackFile(text: string, path = "<stack file>"): StackFile {
     })),
   );
   // Values Pulumi's CLI would read otherwise than this reader: refused, with both readings.
-  raw.problems = [...(raw.problems ?? []), ...readerProblems(text, PROJECT)];
+  raw.problems = [...(raw.problems ?? []), ...readerProblems(text, PROJECT, document)];
   const otherKeys = Object.fromEntries(Object.entries(config).filter(([fullKey]) => !fullKey.startsWith(`${PROJECT}:`)));
   return { path, document, raw, otherKeys };
 }

@@ -100,9 +100,11 @@ function keyPath(path: readonly unknown[], node: unknown, text: string): string 
   return [setting, ...rest].join(".");
 }
 
-/** Every plain scalar (value or key) of a stack file that Pulumi's CLI and the synth read differently. */
-export function readerDisagreements(text: string): ReaderDisagreement[] {
-  const document = YAML.parseDocument(text);
+/**
+ * Every plain scalar (value or key) of a stack file that Pulumi's CLI and the synth read differently.
+ * `document` is the text as parsed already, if it was (parseStackFile's: a stack file parses once).
+ */
+export function readerDisagreements(text: string, document: YAML.Document = YAML.parseDocument(text)): ReaderDisagreement[] {
   if (document.errors.length > 0) return [];
   const found: ReaderDisagreement[] = [];
   YAML.visit(document, {
@@ -156,8 +158,8 @@ export function quoteForBothReaders(document: YAML.Document): void {
 }
 
 /** One line per disagreement, in the shape of the config problems. */
-export function readerProblems(text: string, namespace: string): string[] {
-  return readerDisagreements(text).map((d) => {
+export function readerProblems(text: string, namespace: string, document?: YAML.Document): string[] {
+  return readerDisagreements(text, document).map((d) => {
     const key = d.key.includes(":") || d.key === "" ? d.key : `${namespace}:${d.key}`;
     return `${key}: expected a value both YAML readers agree on: ${d.text} reads as ${d.pulumi} to Pulumi's CLI (Go YAML) and as ${d.synth} to the synth (YAML 1.2); ${d.hint}`;
   });
