@@ -51,8 +51,12 @@ const READS_ENV = "ENRICHMENT_SETTINGS_READS";
 export async function synthesize(options: EvaluateOptions): Promise<Evaluation> {
   const dir = process.env[SYNTH_CACHE_ENV];
   if (!dir || process.env[READS_ENV] || !fs.existsSync(dir)) return server.evaluate(options);
-  const configText = options.configFile && fs.existsSync(options.configFile) ? fs.readFileSync(options.configFile, "utf8") : "";
-  const key = createHash("sha256").update(JSON.stringify(options)).update("\0").update(configText).digest("hex");
+  // A stack file by its content, not its path: suites write the same file to temporary paths of
+  // their own, and an evaluation holds no path (the program reads the file's path only to read the
+  // file again, config/load.ts). A missing file is its path: that evaluation fails, and is not kept.
+  const { configFile, ...rest } = options;
+  const stackFile = configFile === undefined ? "" : fs.existsSync(configFile) ? `content\0${fs.readFileSync(configFile, "utf8")}` : `missing\0${configFile}`;
+  const key = createHash("sha256").update(JSON.stringify(rest)).update("\0").update(stackFile).digest("hex");
   const file = path.join(dir, `${key}.json`);
   const lock = `${file}.lock`;
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {

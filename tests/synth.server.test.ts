@@ -2,6 +2,9 @@
 // read its evaluations as what the program registers. Its evaluations are compared with fresh
 // children's (synth/child.ts), each after an evaluation that differs, so that state one left
 // behind would show in the next.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateInServer, type EvaluateOptions, type Evaluation, SynthError, synthesizeWithStats } from "../synth/index";
 
@@ -36,5 +39,20 @@ describe("the synth server", () => {
     const refusal = await refusalOf(evaluateInServer(REFUSED));
     expect(refusal).toMatch(/^Invalid stack configuration \(1 problem\); nothing was deployed:\n {2}enrichment:workers\.replicas: /);
     expect(await evaluateInServer(WORKERS_4)).toEqual(fresh.workers4);
+  });
+});
+
+describe("an evaluation of a stack file", () => {
+  it("holds nothing of the file's path (the run's shared evaluations key a stack file by its content)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-path-"));
+    try {
+      const copy = path.join(dir, "Pulumi.production.yaml");
+      fs.copyFileSync(path.join(__dirname, "..", "Pulumi.production.yaml"), copy);
+      const evaluation = await evaluateInServer({ ...PRODUCTION, configFile: copy });
+      expect(evaluation).toEqual(fresh.production);
+      expect(JSON.stringify(evaluation)).not.toContain(path.basename(dir));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
