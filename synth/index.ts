@@ -82,9 +82,11 @@ export async function synthesize(options: EvaluateOptions): Promise<Evaluation> 
 
 /**
  * Evaluations one server process serves before it is replaced. Its memory grows by about 45 MB per
- * evaluation (measured: 270 MB after one, 1.0 GB after 20, 1.3 GB after 30; something in the SDK
- * keeps each evaluation's objects), so a server stays under about 1.1 GB, three of them (one per
- * worker) under 3.5 GB. A replacement costs about 3 CPU-s: 2.5 to start, and its first evaluation
+ * evaluation (measured: 270 MB after one, 1.0 GB after 20, 1.3 GB after 30): the SDK's closure
+ * serializer inspects the dynamic provider through an inspector session that holds every object it
+ * was handed, and with them each evaluation's resource graph (why that is left: README, "Test
+ * time"). So a server stays under about 1.1 GB, three of them (one per worker) under 3.5 GB. A
+ * replacement costs about 3 CPU-s: 2.5 to start, and its first evaluation
  * runs at twice the cost of the next ones (measured on 2 cores, 2026-12-05).
  */
 const EVALUATIONS_PER_SERVER = 20;
