@@ -206,7 +206,7 @@ export const requireProgram: ProgramLoader = async (entry) => require(entry) as 
 /**
  * Turns off, in this process, what makes every registration costly under tsx: the SDK takes a
  * stack trace for each resource and for each of its promises, and Node maps every frame through
- * tsx's source maps. `npm run synth -- --stack staging` took 7.1 CPU-s with them and 4.8 without
+ * tsx's source maps. `npm run synth -- --stack staging` took 7.1 CPU-s with them and 5.5 without
  * (2026-12-05). For processes that report an evaluation's errors by their message: the synth
  * server and child, and `npm run synth` while it evaluates. Returns what turns them back on.
  */

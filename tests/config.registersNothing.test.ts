@@ -13,8 +13,6 @@ describe("refused before anything is registered", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("the synth of a stack file with a bad topic, DNS names, a gate that cannot fail and an ingestion plane keeping more than it reranks registers nothing", async () => {
-    // In this process (the Pulumi runtime is process-global, and this file evaluates once), so
-    // every registration the program makes is seen.
     const { evaluate } = await import("../synth/evaluate");
     const text = fs
       .readFileSync(STACK_FILES.staging, "utf8")

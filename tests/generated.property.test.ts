@@ -174,8 +174,8 @@ describeWithTools(["promtool", "amtool"], "generated monitoring files, for schem
     writeTree(dir, { ...files.prometheus, ...files.alertmanager });
     return { prometheus: mapRulePaths(dir), alertmanager: path.join(dir, ALERTMANAGER_CONFIG_PATH) };
   };
-  const promtool = (configs: string[]) => spawnSync(TOOLS.promtool, ["check", "config", ...configs], { encoding: "utf8", timeout: 120_000 });
-  const amtool = (configs: string[]) => spawnSync(TOOLS.amtool, ["check-config", ...configs], { encoding: "utf8", timeout: 120_000 });
+  const promtool = (configs: string[]) => spawnSync(TOOLS.promtool, ["check", "config", ...configs], { encoding: "utf8", timeout: 60_000 });
+  const amtool = (configs: string[]) => spawnSync(TOOLS.amtool, ["check-config", ...configs], { encoding: "utf8", timeout: 60_000 });
 
   it("prometheus.yml with its rule files, and alertmanager.yml", () => {
     // Every run's files first, then one promtool and one amtool for all of them: a process per run
