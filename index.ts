@@ -1,7 +1,7 @@
 // Entry point: stack config -> Docker provider -> the platform -> stack outputs.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./config/load";
+import { loadStackConfig } from "./config/fromEngine";
 import { EnrichmentPlatform } from "./platform/platform";
 import { platformValues } from "./platform/values";
 

@@ -1,24 +1,18 @@
-// Reads the stack's configuration once, validates it against the schema, and returns typed
-// settings plus the secrets as Pulumi secret outputs. The only module that touches Pulumi config.
-import * as fs from "node:fs";
-import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+// Validates a stack's configuration against the schema and returns typed settings plus the
+// secrets. Pure: the program's reading from the Pulumi runtime is config/fromEngine.ts, and the
+// release tools validate stack files with this module without loading the Pulumi SDK.
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { readerProblems, STACK_FILE_ENV } from "./yamlReaders";
 import { checkConfigKey, closest, knownKeysAt } from "./keys";
-import { recordReadsIfAsked } from "./reads";
 import { PROJECT, SECRET_KEYS, SecretKey, Settings, SettingsSchema } from "./schema";
 
-// Which keys Pulumi marked secret is an internal of the SDK (not in its typings).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
-
-export interface StackConfig {
+/** A validated stack. `Secret` is a Pulumi secret output in the program; the tools that only validate a file pass a placeholder. */
+export interface StackConfig<Secret = pulumi.Output<string>> {
   /** The stack name (`pulumi stack`), used for naming. */
   stack: string;
   settings: Settings;
   /** Every declared secret that is set, as a Pulumi secret. */
-  secrets: Partial<Record<SecretKey, pulumi.Output<string>>>;
+  secrets: Partial<Record<SecretKey, Secret>>;
   /** The derived name prefix of containers, volumes and networks. */
   prefix: string;
   /** Whether stateful volumes are protected (`protect` + `retainOnDelete`). */
@@ -62,20 +56,6 @@ export function collectRawConfig(entries: Iterable<{ fullKey: string; value: unk
     if (secret) secretKeys.add(key);
   }
   return { values, secretKeys, problems };
-}
-
-export function readRawConfig(): RawConfig {
-  return collectRawConfig(
-    Object.entries(pulumi.runtime.allConfig()).map(([fullKey, raw]) => ({ fullKey, value: parseValue(raw), secret: isConfigSecret(fullKey) })),
-  );
-}
-
-function parseValue(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }
 
 function describe(value: unknown): string {
@@ -142,7 +122,7 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string
 }
 
 /** Validates raw values and secrets; throws one ConfigError listing every problem. */
-export function parseStackConfig(stack: string, raw: RawConfig, secretValue: (key: SecretKey) => pulumi.Output<string>): StackConfig {
+export function parseStackConfig<Secret = pulumi.Output<string>>(stack: string, raw: RawConfig, secretValue: (key: SecretKey) => Secret): StackConfig<Secret> {
   const plain: Record<string, unknown> = {};
   const problems: string[] = [...(raw.problems ?? [])];
   if (Object.keys(raw.values).length === 0) {
@@ -166,7 +146,7 @@ export function parseStackConfig(stack: string, raw: RawConfig, secretValue: (ke
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const settings = parsed.data;
-  const secrets: StackConfig["secrets"] = {};
+  const secrets: StackConfig<Secret>["secrets"] = {};
   for (const [key, declared] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
     if (key in raw.values) {
       secrets[key] = secretValue(key);
@@ -183,24 +163,4 @@ export function parseStackConfig(stack: string, raw: RawConfig, secretValue: (ke
     prefix: settings.namePrefix ?? stack,
     protectState: settings.protectState ?? settings.environment === "production",
   };
-}
-
-/**
- * Values of the stack file that Pulumi's CLI and the synth read differently (config/yamlReaders.ts).
- * The engine hands the program only its own reading, so the file itself is read again here.
- */
-export function stackFileReaderProblems(stack: string): string[] {
-  const file = process.env[STACK_FILE_ENV] ?? path.join(process.cwd(), `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) return [];
-  return readerProblems(fs.readFileSync(file, "utf8"), PROJECT);
-}
-
-/** The program's entry point into configuration. */
-export function loadStackConfig(): StackConfig {
-  const config = new pulumi.Config(PROJECT);
-  const stack = pulumi.getStack();
-  const raw = readRawConfig();
-  raw.problems = [...(raw.problems ?? []), ...stackFileReaderProblems(stack)];
-  const stackConfig = parseStackConfig(stack, raw, (key) => config.requireSecret(key));
-  return { ...stackConfig, settings: recordReadsIfAsked(stackConfig.settings) };
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { bool, int, num, text } from "./fields";
 import type { ConfigProblem } from "./problems";
 import type { Targets } from "./targets";
+import type { AlertmanagerSecret } from "../facts/monitoringFiles";
 
 const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 } as const;
 const DURATION = /^(\d{1,6})(ms|s|m|h|d|w|y)$/;
@@ -154,6 +155,16 @@ export const MonitoringSchema = z
 export type MonitoringSettings = z.output<typeof MonitoringSchema>;
 export type Thresholds = z.output<typeof ThresholdsSchema>;
 export type AlertingSettings = z.output<typeof AlertingSchema>;
+
+/** Which secret files alertmanager.yml refers to under these settings: the monitoring plane uploads exactly these, verify checks them. */
+export function requiredAlertmanagerSecrets(alerting: AlertingSettings): AlertmanagerSecret[] {
+  const needed: AlertmanagerSecret[] = [];
+  if (alerting.slack.enabled) needed.push("slackWebhookUrl");
+  if (alerting.pagerduty.enabled) needed.push("pagerdutyRoutingKey");
+  if (alerting.email.enabled && alerting.email.authUsername) needed.push("smtpPassword");
+  if (alerting.deadMansSwitch.enabled) needed.push("deadMansSwitchUrl");
+  return needed;
+}
 
 /**
  * Warning and critical thresholds of one alert pair: the warning must fire first. `higherIsWorse`

@@ -1,6 +1,6 @@
 // The stack configuration schema: the single place where a stack setting is named, typed,
 // defaulted and documented. `Pulumi.<stack>.yaml` sets these under the `enrichment:` namespace;
-// nothing else in the program reads Pulumi config (see config/load.ts).
+// nothing else in the program reads Pulumi config (see config/fromEngine.ts; config/load.ts validates).
 import { z } from "zod";
 import { bool, cpus, digestImage, dnsName, int, ipv4, oneOf, ORIGIN, pinnedImage, port, size, text } from "./fields";
 import { publishConflicts } from "./exposure";

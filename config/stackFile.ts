@@ -39,7 +39,7 @@ export function parseStackFile(text: string, path = "<stack file>"): StackFile {
 
   const isSecure = (value: unknown) => !!value && typeof value === "object" && !Array.isArray(value) && "secure" in value;
   // The engine hands the program every top-level value as a string (the program JSON-parses it:
-  // config/load.ts), and the CLI writes top-level scalars back quoted (`pulumi config set` turns
+  // config/fromEngine.ts), and the CLI writes top-level scalars back quoted (`pulumi config set` turns
   // `protectState: true` into "true"): read a top-level scalar the same way, so a file the CLI has
   // rewritten means the same here as under the engine.
   const asEngineReads = (value: unknown) => (value !== null && typeof value !== "object" ? engineScalar(String(value)) : value);
@@ -57,7 +57,7 @@ export function parseStackFile(text: string, path = "<stack file>"): StackFile {
   return { path, document, raw, otherKeys };
 }
 
-/** A top-level config string as the program reads it under the engine (config/load.ts parseValue). */
+/** A top-level config string as the program reads it under the engine (config/fromEngine.ts parseValue). */
 function engineScalar(text: string): unknown {
   try {
     return JSON.parse(text);

@@ -131,7 +131,7 @@ export function readerDisagreements(text: string, document: YAML.Document = YAML
         return;
       }
       pulumi = go.value;
-      // A top-level value reaches the program as text, which config/load.ts parses as JSON; a null
+      // A top-level value reaches the program as text, which config/fromEngine.ts parses as JSON; a null
       // there is the empty string (the CLI warns so).
       if (topLevelValue && pulumi === null) pulumi = "";
       if (Object.is(pulumi, synth) || (typeof pulumi === "number" && typeof synth === "number" && pulumi === synth)) return;

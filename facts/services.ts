@@ -24,7 +24,7 @@ export const PUBLISHABLE_SERVICES: readonly string[] = [
 
 /**
  * The edge's routes by the first label of the host name they answer (review.<domain> ...): each
- * needs a name in `tls.dnsNames` (planes/edge/edge.ts EDGE_ROUTES uses these names).
+ * needs a name in `tls.dnsNames` (EDGE_ROUTES below uses these names).
  */
 export const EDGE_ROUTE_NAMES = ["review", "cost", "grafana"] as const;
 
@@ -51,3 +51,22 @@ export const PORTS = {
   grafanaHost: 3001,
   edgeHttps: 443,
 } as const;
+
+/** `api`: rate-limited, CORS allowlist, no framing. `ui` (Grafana): websockets, its own headers. */
+export type EdgeRouteKind = "api" | "ui";
+
+export interface EdgeRouteEntry {
+  /** First label of the host names it serves. */
+  name: (typeof EDGE_ROUTE_NAMES)[number];
+  upstream: { host: string; port: number };
+  kind: EdgeRouteKind;
+  /** Health endpoint of the upstream, probed through the edge. */
+  healthPath: string;
+}
+
+/** What the edge fronts (the edge plane serves them, verify checks them). Grafana comes with the monitoring plane. */
+export const EDGE_ROUTES: readonly EdgeRouteEntry[] = [
+  { name: "review", upstream: { host: "review-api", port: PORTS.reviewApi }, kind: "api", healthPath: "/health" },
+  { name: "cost", upstream: { host: "cost-api", port: PORTS.costApi }, kind: "api", healthPath: "/health" },
+  { name: "grafana", upstream: { host: "grafana", port: PORTS.grafana }, kind: "ui", healthPath: "/api/health" },
+];

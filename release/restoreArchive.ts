@@ -5,7 +5,8 @@
 // one namespace header ({db, collection, EOF, CRC}), its body documents, and a terminator
 // (0xFFFFFFFF). Body documents are counted by their length prefix, never decoded.
 import * as zlib from "node:zlib";
-import { BSON } from "mongodb";
+// bson is the library the mongodb driver decodes with, without the driver (this module reads files, not a server).
+import { BSON } from "bson";
 
 const MAGIC = 0x8199e26d;
 const TERMINATOR = 0xffffffff;

@@ -4,7 +4,6 @@
 // decrypted, printed or touched.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { PROJECT, Release, SECRET_KEYS, SecretKey, Settings } from "../config/schema";
@@ -59,8 +58,9 @@ export function validateStackText(stack: string, text: string, filePath: string)
     secretKeys.add(key);
   }
   try {
-    // The secret outputs are never read: only validation matters here.
-    const config = parseStackConfig(stack, { values, secretKeys, problems: file.raw.problems }, () => pulumi.secret("[offline]"));
+    // Secrets are never read here (only validation matters), so a placeholder stands for each:
+    // the Pulumi SDK, whose secret outputs the program uses, stays unloaded.
+    const config = parseStackConfig(stack, { values, secretKeys, problems: file.raw.problems }, () => "[offline]");
     return { file, settings: config.settings, problems: [] };
   } catch (error) {
     if (error instanceof ConfigError) return { file, problems: error.problems };

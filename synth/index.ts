@@ -53,7 +53,7 @@ export async function synthesize(options: EvaluateOptions): Promise<Evaluation> 
   if (!dir || process.env[READS_ENV] || !fs.existsSync(dir)) return server.evaluate(options);
   // A stack file by its content, not its path: suites write the same file to temporary paths of
   // their own, and an evaluation holds no path (the program reads the file's path only to read the
-  // file again, config/load.ts). A missing file is its path: that evaluation fails, and is not kept.
+  // file again, config/fromEngine.ts). A missing file is its path: that evaluation fails, and is not kept.
   const { configFile, ...rest } = options;
   const stackFile = configFile === undefined ? "" : fs.existsSync(configFile) ? `content\0${fs.readFileSync(configFile, "utf8")}` : `missing\0${configFile}`;
   const key = createHash("sha256").update(JSON.stringify(rest)).update("\0").update(stackFile).digest("hex");

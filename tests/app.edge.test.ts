@@ -6,7 +6,7 @@ import * as https from "node:https";
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeWithTools } from "./tools";
-import { EDGE_ROUTES } from "../planes/edge/edge";
+import { EDGE_ROUTES } from "../facts/services";
 import { EdgeConfigInput, EdgeRoute, renderEdgeConfig } from "../planes/edge/edgeConfig";
 import { freePort, makePrefix, nginxTest, Prefix, startDns, startNginx } from "./fixtures/app/nginx";
 

@@ -2,7 +2,9 @@
 // an unknown flag is refused in one line on stderr with exit 3 and no stack trace. Both answer
 // before the command loads its implementation: the processes run with a hook that refuses the
 // heavy packages (tests/fixtures/cli/forbidHeavyModules.cjs), so a script that imports its
-// implementation eagerly again fails here, and a --help stays a fraction of a second.
+// implementation eagerly again fails here, and a --help stays a fraction of a second. Past the
+// parse, the release tools and verify load their whole implementation without the program's SDKs
+// (the Pulumi SDK, the Docker provider's, Grafana's): they read stack files and live stacks.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,11 +22,15 @@ const LIGHT_ENV = { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--
 
 const entryPoint = (script: string) => (script === "e2e" ? "tests/e2e/run.ts" : `scripts/${script}.ts`);
 
-async function command(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** What the release tools and verify must never load: the program's SDKs (a second of start-up each). */
+const PROGRAM_SDKS = ["@pulumi/pulumi", "@pulumi/docker", "@grafana/grafana-foundation-sdk"];
+const WITHOUT_SDKS_ENV = { ...LIGHT_ENV, FORBID_MODULES: PROGRAM_SDKS.join(",") };
+
+async function command(script: string, args: string[], env: NodeJS.ProcessEnv = LIGHT_ENV): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const file = path.join(ROOT, entryPoint(script));
     // The node and hooks `npm run` starts (package.json: `node --require tsx/cjs`).
-    const { stdout, stderr } = await run(process.execPath, [...TSX_LOADER, file, ...args], { cwd: ROOT, env: LIGHT_ENV, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [...TSX_LOADER, file, ...args], { cwd: ROOT, env, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -53,6 +59,23 @@ describe.concurrent.each(COMMANDS)("npm run %s", (script) => {
   });
 });
 
+// Each command's implementation is imported whole before it runs, so a run that stops at its first
+// step proves the closure; verify goes further, through the staging file's validation.
+describe.concurrent("the release tools and verify, past the parse, without the program's SDKs", () => {
+  it.each([
+    ["promote", ["--from", "nosuch", "--to", "production"], `error: ${path.join(ROOT, "Pulumi.nosuch.yaml")}: no such stack file`],
+    ["rollback", ["--stack", "nosuch"], `error: ${path.join(ROOT, "Pulumi.nosuch.yaml")}: no such stack file`],
+    ["restore", ["--stack", "nosuch"], `error: ${path.join(ROOT, "Pulumi.nosuch.yaml")}: no such stack file`],
+    ["rollout", ["--stack", "nosuch", "--to", "1.0.0"], `error: ${path.join(ROOT, "Pulumi.nosuch.yaml")}: no such stack file`],
+    ["verify", ["--stack", "staging", "--outputs", "/nonexistent/outputs.json"], "error: --outputs /nonexistent/outputs.json: no such file"],
+    ["drift-report", ["/nonexistent/preview.json"], "drift-report: cannot read /nonexistent/preview.json: ENOENT: no such file or directory, open '/nonexistent/preview.json'"],
+  ])("npm run %s %j", async (script, args, line) => {
+    const { stdout, stderr } = await command(script as string, args as string[], WITHOUT_SDKS_ENV);
+    expect(stderr, "the command loaded one of the program's SDKs").not.toContain("forbidHeavyModules");
+    expect(`${stdout}${stderr}`.trim().split("\n")).toEqual([line]);
+  });
+});
+
 describe("package.json", () => {
   it("runs each command as the cases above do: node with tsx's CommonJS hooks", () => {
     const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
@@ -63,8 +86,15 @@ describe("package.json", () => {
 
 describe("the guard against heavy modules", () => {
   // Without it, the cases above would pass with an eager import as well.
-  it.concurrent.each(["@pulumi/pulumi", "zod", "dockerode", "mongodb"])("refuses %s, and lets node built-ins load", async (name) => {
-    const attempt = run(process.execPath, ["-e", `require("node:path"); require(${JSON.stringify(name)})`], { cwd: ROOT, env: LIGHT_ENV, timeout: 60_000 });
+  it.concurrent.each([
+    ["@pulumi/pulumi", LIGHT_ENV],
+    ["zod", LIGHT_ENV],
+    ["dockerode", LIGHT_ENV],
+    ["mongodb", LIGHT_ENV],
+    ["@pulumi/docker", WITHOUT_SDKS_ENV],
+    ["@grafana/grafana-foundation-sdk/dashboard", WITHOUT_SDKS_ENV],
+  ])("refuses %s, and lets node built-ins load", async (name, env) => {
+    const attempt = run(process.execPath, ["-e", `require("node:path"); require(${JSON.stringify(name)})`], { cwd: ROOT, env, timeout: 60_000 });
     await expect(attempt).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`forbidHeavyModules: `) });
     await expect(attempt).rejects.toMatchObject({ stderr: expect.stringContaining(`loads "${name}"`) });
   });

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { AlertingSchema } from "../config/monitoring";
-import { ALERTMANAGER_SECRET_PATHS, renderAlertmanagerConfig } from "../planes/monitoring/alertmanager";
+import { ALERTMANAGER_SECRET_PATHS } from "../facts/monitoringFiles";
+import { renderAlertmanagerConfig } from "../planes/monitoring/alertmanager";
 import { describeWithTools } from "./tools";
 import { ALERTMANAGER_MISSING, freePort, getJson, Process, removeTempDirs, tempDir, TOOLS, waitFor } from "./fixtures/monitoring/tools";
 

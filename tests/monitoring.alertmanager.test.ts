@@ -4,7 +4,9 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { AlertingSchema } from "../config/monitoring";
-import { ALERTMANAGER_SECRET_PATHS, alertmanagerConfig, renderAlertmanagerConfig, requiredAlertmanagerSecrets } from "../planes/monitoring/alertmanager";
+import { requiredAlertmanagerSecrets } from "../config/monitoring";
+import { ALERTMANAGER_SECRET_PATHS } from "../facts/monitoringFiles";
+import { alertmanagerConfig, renderAlertmanagerConfig } from "../planes/monitoring/alertmanager";
 import { describeWithTools } from "./tools";
 import { removeTempDirs, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { MonitoringSchema } from "../config/monitoring";
 import { TargetsSchema } from "../config/targets";
 import { GRAFANA_SCHEMA_VERSION } from "../planes/monitoring/dashboards/common";
-import { GRAFANA_PATHS, grafanaFiles, PROMETHEUS_DATASOURCE_UID } from "../planes/monitoring/grafana";
+import { GRAFANA_PATHS } from "../facts/monitoringFiles";
+import { grafanaFiles, PROMETHEUS_DATASOURCE_UID } from "../planes/monitoring/grafana";
 
 const settings = MonitoringSchema.parse(undefined);
 const targets = TargetsSchema.parse(undefined);

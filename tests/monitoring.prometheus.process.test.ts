@@ -6,7 +6,8 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithTools, missingTools } from "./tools";
-import { PROMETHEUS_PATHS, renderMonitoringFiles } from "../planes/monitoring/monitoring";
+import { PROMETHEUS_PATHS } from "../facts/monitoringFiles";
+import { renderMonitoringFiles } from "../planes/monitoring/monitoring";
 import { defaultFilesInput, freePort, getJson, Process, removeTempDirs, run, tempDir, TOOLS, waitFor } from "./fixtures/monitoring/tools";
 
 const files = renderMonitoringFiles(defaultFilesInput());

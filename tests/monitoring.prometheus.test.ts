@@ -4,7 +4,8 @@ import * as YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { itWithTools } from "./tools";
 import { MonitoringSchema } from "../config/monitoring";
-import { PROMETHEUS_PATHS, renderMonitoringFiles } from "../planes/monitoring/monitoring";
+import { PROMETHEUS_PATHS } from "../facts/monitoringFiles";
+import { renderMonitoringFiles } from "../planes/monitoring/monitoring";
 import { probeScrapeConfigs, renderPrometheusConfig, serviceScrapeConfig } from "../planes/monitoring/prometheus";
 import { defaultFilesInput, mapRulePaths, removeTempDirs, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
 

@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { itWithTools } from "./tools";
 import { Evaluation, Graph, labelOf, ResourceRecord, synthesize } from "../synth";
 import { uploadedFiles } from "../synth/write";
-import { ALERTMANAGER_CONFIG_PATH, PROMETHEUS_PATHS } from "../planes/monitoring/monitoring";
-import { GRAFANA_PATHS } from "../planes/monitoring/grafana";
+import { ALERTMANAGER_CONFIG_PATH, GRAFANA_PATHS, PROMETHEUS_PATHS } from "../facts/monitoringFiles";
 import { mapRulePaths, removeTempDirs, run, tempDir, TOOLS, writeTree } from "./fixtures/monitoring/tools";
 
 afterAll(removeTempDirs);

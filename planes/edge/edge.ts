@@ -7,25 +7,9 @@ import type { PlatformNetwork } from "../../components/network";
 import type { PublishedPort } from "../../components/serviceSpec";
 import type { PlatformContext } from "../../components/context";
 import { deployService, PlatformService } from "../../components/deploy";
-import { PORTS } from "../../facts/services";
+import { EDGE_ROUTES, type EdgeRouteEntry } from "../../facts/services";
 import type { IssuedCertificate } from "../../components/tls";
-import { EDGE_CONFIG_PATH, EDGE_CONTAINER_PATHS, EDGE_PORTS, EdgeRouteKind, renderEdgeConfig } from "./edgeConfig";
-
-export interface EdgeRouteEntry {
-  /** First label of the host names it serves. */
-  name: string;
-  upstream: { host: string; port: number };
-  kind: EdgeRouteKind;
-  /** Health endpoint of the upstream, probed through the edge. */
-  healthPath: string;
-}
-
-/** What the edge fronts. Grafana comes with the monitoring plane (service `grafana`, port 3000). */
-export const EDGE_ROUTES: readonly EdgeRouteEntry[] = [
-  { name: "review", upstream: { host: "review-api", port: PORTS.reviewApi }, kind: "api", healthPath: "/health" },
-  { name: "cost", upstream: { host: "cost-api", port: PORTS.costApi }, kind: "api", healthPath: "/health" },
-  { name: "grafana", upstream: { host: "grafana", port: PORTS.grafana }, kind: "ui", healthPath: "/api/health" },
-];
+import { EDGE_CONFIG_PATH, EDGE_CONTAINER_PATHS, EDGE_PORTS, renderEdgeConfig } from "./edgeConfig";
 
 /** A URL for the monitoring plane's blackbox exporter. */
 export interface ProbeTarget {

@@ -8,8 +8,7 @@
 // replaced container to its new address instead of keeping the one it saw at start-up.
 
 import { ORIGIN } from "../../config/fields";
-
-export type EdgeRouteKind = "api" | "ui";
+import type { EdgeRouteKind } from "../../facts/services";
 
 export interface EdgeRoute {
   /** Route name (`review`): the first label of the DNS names it serves. */
@@ -17,7 +16,6 @@ export interface EdgeRoute {
   /** Host names this route answers (`server_name`), all in the edge certificate. */
   serverNames: string[];
   upstream: { host: string; port: number };
-  /** `api`: rate-limited, CORS allowlist, no framing. `ui` (Grafana): websockets, its own headers. */
   kind: EdgeRouteKind;
 }
 

@@ -4,44 +4,10 @@
 // Monitoring component uploads as secrets. Alertmanager 0.27+ (webhook url_file).
 import * as YAML from "yaml";
 import type { AlertingSettings } from "../../config/monitoring";
-
-export const RECEIVERS = {
-  /** Anything without a known severity: Slack #alerts. */
-  default: "default",
-  /** PagerDuty and Slack #critical-alerts. */
-  critical: "critical",
-  /** Slack #warnings. */
-  warning: "warning",
-  /** Slack #alerts and e-mail. */
-  info: "info",
-  /** The Watchdog heartbeat. */
-  watchdog: "watchdog",
-} as const;
-
-export type ReceiverName = (typeof RECEIVERS)[keyof typeof RECEIVERS];
-
-/** Where the container finds each secret (only the ones the stack enables are uploaded). */
-export const ALERTMANAGER_SECRET_PATHS = {
-  slackWebhookUrl: "/run/secrets/slack-webhook-url",
-  pagerdutyRoutingKey: "/run/secrets/pagerduty-routing-key",
-  smtpPassword: "/run/secrets/smtp-password",
-  deadMansSwitchUrl: "/run/secrets/dead-mans-switch-url",
-} as const;
-
-export type AlertmanagerSecret = keyof typeof ALERTMANAGER_SECRET_PATHS;
+import { ALERTMANAGER_SECRET_PATHS, RECEIVERS } from "../../facts/monitoringFiles";
 
 export interface AlertmanagerConfigInput {
   alerting: AlertingSettings;
-}
-
-/** Which secret files the config refers to: the component must upload exactly these. */
-export function requiredAlertmanagerSecrets(alerting: AlertingSettings): AlertmanagerSecret[] {
-  const needed: AlertmanagerSecret[] = [];
-  if (alerting.slack.enabled) needed.push("slackWebhookUrl");
-  if (alerting.pagerduty.enabled) needed.push("pagerdutyRoutingKey");
-  if (alerting.email.enabled && alerting.email.authUsername) needed.push("smtpPassword");
-  if (alerting.deadMansSwitch.enabled) needed.push("deadMansSwitchUrl");
-  return needed;
 }
 
 const SLACK_TITLE =

@@ -1,14 +1,8 @@
 // Grafana's file provisioning: the Prometheus datasource, a dashboard provider, and the five
 // dashboards as classic JSON. Pure functions; the Monitoring component uploads the result.
 import * as YAML from "yaml";
+import { GRAFANA_PATHS } from "../../facts/monitoringFiles";
 import { buildDashboards, DashboardContext } from "./dashboards";
-
-export const GRAFANA_PATHS = {
-  datasources: "/etc/grafana/provisioning/datasources/prometheus.yaml",
-  providers: "/etc/grafana/provisioning/dashboards/enrichment.yaml",
-  dashboards: "/etc/grafana/dashboards/enrichment",
-  adminPassword: "/run/secrets/grafana-admin-password",
-} as const;
 
 export const PROMETHEUS_DATASOURCE_UID = "prometheus";
 

@@ -4,7 +4,15 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../../facts/images";
-import type { MonitoringSettings } from "../../config/monitoring";
+import {
+  ALERTMANAGER_CONFIG_PATH,
+  ALERTMANAGER_DATA_PATH,
+  ALERTMANAGER_SECRET_PATHS,
+  GRAFANA_PATHS,
+  PROMETHEUS_PATHS,
+  type AlertmanagerSecret,
+} from "../../facts/monitoringFiles";
+import { requiredAlertmanagerSecrets, type MonitoringSettings } from "../../config/monitoring";
 import type { Targets } from "../../config/targets";
 import type { IngestionTargets } from "../../config/ingestion";
 import type { PlatformNetwork } from "../../components/network";
@@ -12,10 +20,10 @@ import type { Healthcheck, PublishedPort, SecretFile } from "../../components/se
 import type { PlatformContext } from "../../components/context";
 import { deployService, PlatformService, stateVolume } from "../../components/deploy";
 import { PORTS } from "../../facts/services";
-import { ALERTMANAGER_SECRET_PATHS, AlertmanagerSecret, renderAlertmanagerConfig, requiredAlertmanagerSecrets } from "./alertmanager";
+import { renderAlertmanagerConfig } from "./alertmanager";
 import { alertRuleGroups, renderRuleFile, RuleGroup } from "./alerts";
 import { enabledExporters, EXPORTER_PORTS, ExporterEntry, ExporterImage, ExporterInput, wgetTest, WatchedService } from "./exporters";
-import { GRAFANA_PATHS, grafanaFiles } from "./grafana";
+import { grafanaFiles } from "./grafana";
 import {
   exporterScrapeConfig,
   OWN_ALERT_PROBES,
@@ -65,15 +73,6 @@ export interface MonitoringArgs {
   /** The web-ingestion plane's success metrics while it runs: its alert area and dashboard. */
   ingestion?: IngestionTargets;
 }
-
-export const PROMETHEUS_PATHS = {
-  config: IMAGES.prometheus.paths.config.value,
-  rules: "/etc/prometheus/rules",
-  data: IMAGES.prometheus.paths.data.value,
-} as const;
-export const ALERTMANAGER_CONFIG_PATH = IMAGES.alertmanager.paths.config.value;
-/** Silences and the notification log: a named volume, or each replacement forgets them. */
-export const ALERTMANAGER_DATA_PATH = IMAGES.alertmanager.paths.data.value;
 
 /** Plain-text files of each monitoring container (path in the container -> content). */
 export interface MonitoringFiles {

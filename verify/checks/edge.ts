@@ -1,11 +1,11 @@
 // The edge, on its published port as a client would reach it: the certificate chain against the
 // stack's CA (stack output caCertificate), its SANs and expiry; routing by host name to the service
-// each route names (planes/edge/edge.ts EDGE_ROUTES); CORS headers only for listed origins on the
+// each route names (facts/services.ts EDGE_ROUTES); CORS headers only for listed origins on the
 // APIs (preflight and GET), none on the UI route; 429 past the rate limit (a bounded burst, run
 // last, after which the bucket is left to refill).
 import * as https from "node:https";
 import * as tls from "node:tls";
-import { EDGE_ROUTES, type EdgeRouteEntry } from "../../planes/edge/edge";
+import { EDGE_ROUTES, type EdgeRouteEntry } from "../../facts/services";
 import { exec } from "../docker";
 import { cannotRun, fail, ok, type CheckOutcome, type VerifyContext } from "../context";
 import { request, type HttpAnswer } from "../http";

@@ -4,12 +4,10 @@
 // Alertmanager's own notification counters); the backups are fresh by the backup metrics, with
 // the alerts' thresholds; Grafana has every provisioned dashboard.
 import * as YAML from "yaml";
-import type { AlertingSettings } from "../../config/monitoring";
+import { requiredAlertmanagerSecrets, type AlertingSettings } from "../../config/monitoring";
 import { BACKUP_SERVICE, OFFSITE_SERVICE } from "../../facts/backupPaths";
 import { PORTS } from "../../facts/services";
-import { ALERTMANAGER_SECRET_PATHS, RECEIVERS, requiredAlertmanagerSecrets } from "../../planes/monitoring/alertmanager";
-import { GRAFANA_PATHS } from "../../planes/monitoring/grafana";
-import { ALERTMANAGER_CONFIG_PATH, PROMETHEUS_PATHS } from "../../planes/monitoring/monitoring";
+import { ALERTMANAGER_CONFIG_PATH, ALERTMANAGER_SECRET_PATHS, GRAFANA_PATHS, PROMETHEUS_PATHS, RECEIVERS } from "../../facts/monitoringFiles";
 import { poll, readArchive, readFileText } from "../docker";
 import { askService, cannotRun, fail, ok, serviceContainer, skipped, type CheckOutcome, type VerifyContext } from "../context";
 import { durationMs } from "../http";
@@ -231,7 +229,7 @@ export async function checkAlertmanagerConfig(ctx: VerifyContext): Promise<Check
 
 export interface TestAlertPlan {
   labels: Record<string, string>;
-  /** The receiver (planes/monitoring/alertmanager.ts RECEIVERS) the labels route to. */
+  /** The receiver (facts/monitoringFiles.ts RECEIVERS) the labels route to. */
   receiver: string;
   /** The integration Alertmanager counts the delivery under (alertmanager_notifications_total). */
   integration: "slack" | "email";

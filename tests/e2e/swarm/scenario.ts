@@ -13,7 +13,7 @@ import { indexName } from "../../../planes/data/mongoIndexes/plan";
 import { SWARM_NODE_LABELS } from "../../../facts/swarm";
 import { BACKUP_PATHS } from "../../../facts/backupPaths";
 import { snapshotFor } from "../../../release/restore";
-import { PROMETHEUS_PATHS } from "../../../planes/monitoring/monitoring";
+import { PROMETHEUS_PATHS } from "../../../facts/monitoringFiles";
 import { Lab, runLab } from "./lab";
 
 export interface StepResult {
