@@ -29,6 +29,7 @@ import { describeTree } from "./processTree";
 import { collectOutput } from "./output";
 import { INGESTION_STEPS, type IngestionStepContext } from "./scenarios/ingestion";
 import { TSX_LOADER } from "../../synth/index";
+import { childEnd } from "../../release/childEnd";
 
 const IMAGES_JSON = path.join(E2E_DIR, "images.json");
 /** Images the e2e uses beside the stack (the alert sink), written by build.sh. */
@@ -96,13 +97,19 @@ async function step(name: string, run: () => Promise<StepResult>): Promise<StepR
   return result;
 }
 
-/** Runs a command, streaming its output; resolves with the code and the output. */
-function run(command: string, args: string[], options: { stdin?: string; quiet?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: REPO, env: { ...process.env, ...(options.env ?? {}) }, stdio: ["pipe", "pipe", "pipe"] });
-    const output = collectOutput(child, options);
-    child.on("close", (code) => resolve({ code: code ?? 255, stdout: output.stdout, stderr: output.stderr }));
+/**
+ * Runs a command, streaming its output; resolves with the code and the output. Waited for as the
+ * CLI's runs are (release/childEnd.ts): a process it started that keeps its output open does not
+ * hold the e2e past its exit.
+ */
+async function run(command: string, args: string[], options: { stdin?: string; quiet?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { cwd: REPO, env: { ...process.env, ...(options.env ?? {}) }, stdio: ["pipe", "pipe", "pipe"] });
+  const output = collectOutput(child, options);
+  const end = await childEnd(child, {
+    onLinger: () => void (output.stderr += `\n[${command} exited (${child.exitCode}) but a process it started kept its output open]\n`),
   });
+  if (end.error) output.stderr += `\n[${command} could not run: ${end.error.message}]\n`;
+  return { code: end.code ?? 255, stdout: output.stdout, stderr: output.stderr };
 }
 
 // ------------------------------------------------------------------------------------------ the engine
