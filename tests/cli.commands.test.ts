@@ -60,7 +60,8 @@ describe.concurrent.each(COMMANDS)("npm run %s", (script) => {
 });
 
 // Each command's implementation is imported whole before it runs, so a run that stops at its first
-// step proves the closure; verify goes further, through the staging file's validation.
+// step proves the closure; verify goes further, through the staging file's validation (promote
+// loads verify only when it verifies: the verify case covers that closure).
 describe.concurrent("the release tools and verify, past the parse, without the program's SDKs", () => {
   it.each([
     ["promote", ["--from", "nosuch", "--to", "production"], `error: ${path.join(ROOT, "Pulumi.nosuch.yaml")}: no such stack file`],
