@@ -8,8 +8,7 @@ import { parseStackConfig, RawConfig } from "../config/load";
 import { containersInPrefix, parseCidr, privateNetworkContainers } from "../config/network";
 import { memoryFloor } from "../config/sizes";
 import { parseStackFile } from "../config/stackFile";
-import { EDGE_ROUTES } from "../facts/services";
-import { EDGE_ROUTE_NAMES } from "../facts/services";
+import { EDGE_ROUTE_NAMES, EDGE_ROUTES } from "../facts/services";
 import { MEMORY_FLOORS } from "../facts/images";
 import { problemsOrNone, rawConfig, SHIPPED_SECRETS, STACK_FILES, type Values } from "./fixtures/config/stackConfig";
 

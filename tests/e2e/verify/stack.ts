@@ -34,9 +34,10 @@ export async function runVerify(args: string[] = [], options: { timeoutMs?: numb
     for (const line of d.toString().split("\n").filter(Boolean)) options.log?.(line);
   });
   // Its exit, even if a process it started kept its output open (release/childEnd.ts).
+  const timeoutMs = options.timeoutMs ?? VERIFY_TIMEOUT_MS;
   const end = await childEnd(child, {
-    timeoutMs: options.timeoutMs ?? VERIFY_TIMEOUT_MS,
-    onTimeout: () => void (stderr += `\n[verify did not finish within ${(options.timeoutMs ?? VERIFY_TIMEOUT_MS) / 60_000} min; interrupted]\n`),
+    timeoutMs,
+    onTimeout: () => void (stderr += `\n[verify did not finish within ${timeoutMs / 60_000} min; interrupted]\n`),
     onLinger: () => void (stderr += `\n[verify exited (${child.exitCode}) but a process it started kept its output open]\n`),
   });
   let report: VerifyReport | undefined;
